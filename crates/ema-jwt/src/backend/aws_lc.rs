@@ -139,8 +139,9 @@ impl PrivateKey {
     }
 
     fn from_p256(key: EcdsaKeyPair) -> Result<Self, ErrorKind> {
-        let (x, y) = split_uncompressed_p256(key.public_key().as_ref())
-            .ok_or(ErrorKind::InvalidKey("P-256 public key is not an uncompressed point"))?;
+        let (x, y) = split_uncompressed_p256(key.public_key().as_ref()).ok_or(
+            ErrorKind::InvalidKey("P-256 public key is not an uncompressed point"),
+        )?;
         Ok(Self {
             key: Signer::P256(key),
             public: PublicComponents::P256 { x, y },

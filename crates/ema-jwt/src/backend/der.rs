@@ -49,7 +49,7 @@ fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
     use base64::Engine as _;
@@ -89,7 +89,7 @@ mod tests {
     fn small_key_encodes_exactly() {
         assert_eq!(
             rsa_public_key(&[0xc1, 0x05], &[0x03]),
-            [0x30, 0x07, 0x02, 0x03, 0x00, 0xc1, 0x05, 0x02, 0x01, 0x03]
+            [0x30, 0x08, 0x02, 0x03, 0x00, 0xc1, 0x05, 0x02, 0x01, 0x03]
         );
     }
 

@@ -39,7 +39,9 @@ pub(crate) fn detect(der: &[u8]) -> Result<PrivateKeyType, ErrorKind> {
         match info.algorithm.parameters_oid() {
             Ok(curve) if curve == SECP256R1 => Ok(PrivateKeyType::P256),
             Ok(curve) => Err(ErrorKind::UnsupportedKey(format!("EC curve {curve}"))),
-            Err(_) => Err(ErrorKind::InvalidKey("EC private key without a named curve")),
+            Err(_) => Err(ErrorKind::InvalidKey(
+                "EC private key without a named curve",
+            )),
         }
     } else if oid == ID_ED25519 {
         Ok(PrivateKeyType::Ed25519)

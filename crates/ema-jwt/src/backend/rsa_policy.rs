@@ -62,7 +62,9 @@ fn check_exponent(e: &[u8]) -> Result<(), ErrorKind> {
         .iter()
         .fold(0_u64, |acc, &byte| (acc << 8) | u64::from(byte));
     if value < 3 || value & 1 == 0 {
-        return Err(ErrorKind::InvalidKey("RSA exponent is not an odd number ≥ 3"));
+        return Err(ErrorKind::InvalidKey(
+            "RSA exponent is not an odd number ≥ 3",
+        ));
     }
     if value > MAX_EXPONENT {
         return Err(ErrorKind::InvalidKey("RSA exponent is too large"));
@@ -135,14 +137,18 @@ mod tests {
     #[test]
     fn rsa_silly_exponents_are_invalid() {
         let n = modulus(256);
-        let not_odd = Err(ErrorKind::InvalidKey("RSA exponent is not an odd number ≥ 3"));
+        let not_odd = Err(ErrorKind::InvalidKey(
+            "RSA exponent is not an odd number ≥ 3",
+        ));
         assert_eq!(check(&n, &[1]), not_odd);
         assert_eq!(check(&n, &[2]), not_odd);
         assert_eq!(check(&n, &[0x01, 0x00, 0x00]), not_odd);
         assert_eq!(check(&n, &[3]), Ok(2048));
         assert_eq!(
             check(&n, &[0, 1, 0, 1]),
-            Err(ErrorKind::InvalidKey("RSA exponent has leading zero octets"))
+            Err(ErrorKind::InvalidKey(
+                "RSA exponent has leading zero octets"
+            ))
         );
         assert_eq!(
             check(&n, &[]),

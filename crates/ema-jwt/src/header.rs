@@ -1,0 +1,172 @@
+//! The JOSE protected header, read strictly (JWT-01..JWT-05).
+
+use serde_json::{Map, Value};
+
+use crate::Algorithm;
+use crate::error::ErrorKind;
+
+/// Header parameters that embed or point to keys. Keys are never taken from a token
+/// (RFC 8725 §3.10, AS-18); a token carrying any of these is rejected outright.
+const KEY_BEARING: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
+
+/// A validated JOSE header.
+///
+/// Reading it enforces: `alg` present, a string, and an asymmetric algorithm this crate
+/// implements (`none` → [`ErrorKind::UnsecuredJwt`], `HS256` → [`ErrorKind::UnsupportedAlgorithm`]);
+/// no `crit` (this crate understands no extension, JWT-05); no key-bearing parameter; `typ`,
+/// `kid` and `cty` strings when present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Header {
+    /// `alg`.
+    pub alg: Algorithm,
+    /// `typ`, as sent.
+    pub typ: Option<String>,
+    /// `kid`.
+    pub kid: Option<String>,
+    /// `cty`.
+    pub cty: Option<String>,
+}
+
+impl Header {
+    /// A header for minting.
+    #[must_use]
+    pub fn new(alg: Algorithm, typ: Option<&str>, kid: Option<&str>) -> Self {
+        Self {
+            alg,
+            typ: typ.map(str::to_owned),
+            kid: kid.map(str::to_owned),
+            cty: None,
+        }
+    }
+
+    /// Read a header from its parsed JSON object.
+    pub(crate) fn from_object(map: &Map<String, Value>) -> Result<Self, ErrorKind> {
+        let alg = match map.get("alg") {
+            None => return Err(ErrorKind::MissingAlgorithm),
+            Some(Value::String(s)) => Algorithm::from_header(s)?,
+            Some(_) => return Err(ErrorKind::InvalidHeader("alg")),
+        };
+        for name in KEY_BEARING {
+            if map.contains_key(name) {
+                return Err(ErrorKind::EmbeddedKey(name));
+            }
+        }
+        if let Some(crit) = map.get("crit") {
+            // RFC 7515 §4.1.11: a non-empty array of names; we support none of them.
+            return Err(match crit {
+                Value::Array(names) => match names.first() {
+                    Some(Value::String(first)) => {
+                        ErrorKind::UnsupportedCritical(ErrorKind::echo(first))
+                    }
+                    _ => ErrorKind::InvalidHeader("crit"),
+                },
+                _ => ErrorKind::InvalidHeader("crit"),
+            });
+        }
+        Ok(Self {
+            alg,
+            typ: optional_string(map, "typ")?,
+            kid: optional_string(map, "kid")?,
+            cty: optional_string(map, "cty")?,
+        })
+    }
+
+    /// The JSON form written into minted tokens (members in a fixed order).
+    pub(crate) fn to_json(&self) -> Result<Vec<u8>, ErrorKind> {
+        let mut map = Map::new();
+        map.insert("alg".into(), Value::String(self.alg.as_str().into()));
+        if let Some(typ) = &self.typ {
+            map.insert("typ".into(), Value::String(typ.clone()));
+        }
+        if let Some(kid) = &self.kid {
+            map.insert("kid".into(), Value::String(kid.clone()));
+        }
+        if let Some(cty) = &self.cty {
+            map.insert("cty".into(), Value::String(cty.clone()));
+        }
+        serde_json::to_vec(&map).map_err(|_| ErrorKind::Serialization)
+    }
+}
+
+fn optional_string(
+    map: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, ErrorKind> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ErrorKind::InvalidHeader(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(v: Value) -> Result<Header, ErrorKind> {
+        match v {
+            Value::Object(m) => Header::from_object(&m),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn jwt_01_alg_none_rejected() {
+        assert_eq!(read(json!({"alg":"none"})), Err(ErrorKind::UnsecuredJwt));
+        assert_eq!(read(json!({"alg":"None"})), Err(ErrorKind::UnsecuredJwt));
+        assert_eq!(read(json!({"typ":"JWT"})), Err(ErrorKind::MissingAlgorithm));
+        assert_eq!(read(json!({"alg":1})), Err(ErrorKind::InvalidHeader("alg")));
+    }
+
+    #[test]
+    fn jwt_02_symmetric_algorithms_rejected() {
+        for alg in ["HS256", "HS384", "HS512", "ES384", "RS512", "ES256K"] {
+            assert_eq!(
+                read(json!({ "alg": alg })),
+                Err(ErrorKind::UnsupportedAlgorithm(alg.into()))
+            );
+        }
+    }
+
+    #[test]
+    fn jwt_05_crit_rejected() {
+        assert_eq!(
+            read(json!({"alg":"ES256","crit":["exp"],"exp":1})),
+            Err(ErrorKind::UnsupportedCritical("exp".into()))
+        );
+        assert_eq!(
+            read(json!({"alg":"ES256","crit":[]})),
+            Err(ErrorKind::InvalidHeader("crit"))
+        );
+        assert_eq!(
+            read(json!({"alg":"ES256","crit":"b64"})),
+            Err(ErrorKind::InvalidHeader("crit"))
+        );
+    }
+
+    #[test]
+    fn as_18_key_bearing_headers_rejected() {
+        for name in KEY_BEARING {
+            let mut m = Map::new();
+            m.insert("alg".into(), json!("ES256"));
+            m.insert(name.into(), json!("https://attacker.example/jwks"));
+            assert_eq!(Header::from_object(&m), Err(ErrorKind::EmbeddedKey(name)));
+        }
+    }
+
+    #[test]
+    fn member_types_checked() {
+        assert_eq!(
+            read(json!({"alg":"ES256","kid":7})),
+            Err(ErrorKind::InvalidHeader("kid"))
+        );
+        assert_eq!(
+            read(json!({"alg":"ES256","typ":null})),
+            Err(ErrorKind::InvalidHeader("typ"))
+        );
+        let h = read(json!({"alg":"ES256","typ":"at+jwt","kid":"k1","x5t":"ignored"})).unwrap();
+        assert_eq!(h.kid.as_deref(), Some("k1"));
+    }
+}
