@@ -5,6 +5,9 @@
 
 use std::error::Error;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use ema_jwt::mint::{IdJagGrant, IdJagMinter};
 use ema_jwt::verify::{IdJagVerifier, TrustAnchor};
 use ema_jwt::{Algorithm, KeySet, SigningKey};
@@ -19,16 +22,26 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The IdP's signing key; its public half is what the IdP publishes at its jwks_uri.
     let idp_key = SigningKey::generate(Algorithm::ES256)?.with_kid("idp-2026");
     let published = KeySet::from_keys(vec![idp_key.verifying_key().clone()]);
-    println!("IdP JWKS:\n{}\n", serde_json::to_string_pretty(&published.to_jwks())?);
+    println!(
+        "IdP JWKS:\n{}\n",
+        serde_json::to_string_pretty(&published.to_jwks())?
+    );
 
     // 1. The IdP mints an ID-JAG for alice, for client cli_42b19c at the AS (IDP-15).
-    let grant = IdJagGrant::new("00u8k2p9xq", as_issuer.clone(), ClientId::new("cli_42b19c")?)
-        .with_resource(mcp.clone())
-        .with_scope("tickets:read".parse()?);
+    let grant = IdJagGrant::new(
+        "00u8k2p9xq",
+        as_issuer.clone(),
+        ClientId::new("cli_42b19c")?,
+    )
+    .with_resource(mcp.clone())
+    .with_scope("tickets:read".parse()?);
     let minted = IdJagMinter::new(idp.clone(), idp_key).mint(grant, &clock, &SystemRandom)?;
     let token = minted.token.expose();
     println!("ID-JAG ({} bytes):\n{token}\n", token.len());
-    println!("claims:\n{}\n", serde_json::to_string_pretty(&minted.claims)?);
+    println!(
+        "claims:\n{}\n",
+        serde_json::to_string_pretty(&minted.claims)?
+    );
 
     // 2. The resource AS verifies it (§6 steps 4-16).
     let verifier = IdJagVerifier::new(as_issuer, [mcp]);
@@ -48,16 +61,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         .and_then(|t| verifier.verify(t, &anchor, "another-client", &clock));
     report("presented by another client", wrong_client.map(|_| ()));
 
-    // Change one base64url character in the middle of the payload.
-    let mut bytes = token.as_bytes().to_vec();
-    if let Some(b) = bytes.get_mut(token.len() / 2) {
-        *b = if *b == b'A' { b'B' } else { b'A' };
-    }
-    let tampered = String::from_utf8(bytes)?;
+    // Rewrite the subject and keep the IdP's signature.
+    let mut forged = minted.claims.clone();
+    forged.sub = "admin".into();
+    let mut parts = token.split('.');
+    let (header, signature) = (
+        parts.next().unwrap_or_default(),
+        parts.nth(1).unwrap_or_default(),
+    );
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged)?);
+    let tampered = format!("{header}.{payload}.{signature}");
     let tampered_result = verifier
         .decode(&tampered)
         .and_then(|t| verifier.verify(t, &anchor, "cli_42b19c", &clock));
-    report("one byte changed", tampered_result.map(|_| ()));
+    report("subject rewritten to admin", tampered_result.map(|_| ()));
 
     let none = format!(
         "eyJhbGciOiJub25lIiwidHlwIjoib2F1dGgtaWQtamFnK2p3dCJ9.{}.",
@@ -70,6 +87,10 @@ fn main() -> Result<(), Box<dyn Error>> {
 fn report(attack: &str, result: Result<(), ema_jwt::Error>) {
     match result {
         Ok(()) => println!("UNEXPECTED: {attack} was accepted"),
-        Err(e) => println!("refused ({attack}): {} -> {}", e.kind(), e.oauth_error_code()),
+        Err(e) => println!(
+            "refused ({attack}): {} -> {}",
+            e.kind(),
+            e.oauth_error_code()
+        ),
     }
 }

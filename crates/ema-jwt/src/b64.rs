@@ -9,6 +9,7 @@ pub(crate) fn decode(input: &str) -> Option<Vec<u8>> {
 }
 
 /// Encode without padding.
+#[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto", test))]
 pub(crate) fn encode(input: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(input)
 }

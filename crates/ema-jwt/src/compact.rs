@@ -106,20 +106,23 @@ impl<'a> UnverifiedJws<'a> {
     }
 
     /// The bytes the signature covers: `BASE64URL(header) '.' BASE64URL(payload)`.
-    pub(crate) fn signing_input(&self) -> &[u8] {
+    #[must_use]
+    pub fn signing_input(&self) -> &[u8] {
         self.token
             .as_bytes()
             .get(..self.signing_input_len)
             .unwrap_or_default()
     }
 
-    /// The decoded signature.
-    pub(crate) fn signature(&self) -> &[u8] {
+    /// The decoded signature bytes.
+    #[must_use]
+    pub fn signature(&self) -> &[u8] {
         &self.signature
     }
 
-    /// Take the claims object.
-    pub(crate) fn into_claims(self) -> Map<String, Value> {
+    /// Take the claims object (unverified).
+    #[must_use]
+    pub fn into_claims(self) -> Map<String, Value> {
         self.claims
     }
 }

@@ -73,6 +73,7 @@ impl Header {
     }
 
     /// The JSON form written into minted tokens (members in a fixed order).
+    #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
     pub(crate) fn to_json(&self) -> Result<Vec<u8>, ErrorKind> {
         let mut map = Map::new();
         map.insert("alg".into(), Value::String(self.alg.as_str().into()));

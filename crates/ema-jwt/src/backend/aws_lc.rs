@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::key_type::{self, PrivateKeyType};
 use super::{
     ED25519_PUBLIC_KEY_LEN, ES256_SIGNATURE_LEN, P256_COORDINATE_LEN, PublicComponents, der,
-    rsa_policy, split_uncompressed_p256,
+    ed25519_policy, rsa_policy, split_uncompressed_p256,
 };
 use crate::Algorithm;
 use crate::error::ErrorKind;
@@ -64,10 +64,13 @@ impl PublicKey {
     }
 
     /// An Ed25519 public key (32 octets).
+    ///
+    /// AWS-LC decodes the point only when verifying: a value that is not a point is accepted
+    /// here and then verifies nothing (the `rust-crypto` backend refuses it here instead).
     pub(crate) fn ed25519(x: &[u8]) -> Result<Self, ErrorKind> {
-        if x.len() != ED25519_PUBLIC_KEY_LEN {
-            return Err(ErrorKind::InvalidKey("Ed25519 public key is not 32 octets"));
-        }
+        let x = <[u8; ED25519_PUBLIC_KEY_LEN]>::try_from(x)
+            .map_err(|_| ErrorKind::InvalidKey("Ed25519 public key is not 32 octets"))?;
+        ed25519_policy::check(&x)?;
         ParsedPublicKey::new(&signature::ED25519, x)
             .map(|key| Self(Parsed::Ed25519(key)))
             .map_err(|_| ErrorKind::InvalidKey("Ed25519 public key rejected"))

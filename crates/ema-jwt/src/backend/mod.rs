@@ -10,13 +10,14 @@
 //!   `from_pkcs8_der`, `to_pkcs8_der`, `sign`, `public_components`, `algorithm`).
 //! - [`sha256`].
 //!
-//! The policy both backends must agree on (RSA size and exponent limits, PKCS#8 key type
-//! detection, signature lengths) lives in shared modules here, so both reject the same inputs
+//! The policy both backends must agree on (RSA size and exponent limits, small-order Ed25519
+//! keys, PKCS#8 key type detection, signature lengths) lives in shared modules here, so both reject the same inputs
 //! with the same [`ErrorKind`].
 //!
 //! [`ErrorKind`]: crate::error::ErrorKind
 //! [`ErrorKind::InvalidSignature`]: crate::error::ErrorKind::InvalidSignature
 
+mod ed25519_policy;
 mod key_type;
 mod rsa_policy;
 

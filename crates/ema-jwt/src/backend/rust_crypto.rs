@@ -17,14 +17,14 @@ use zeroize::Zeroizing;
 
 use super::key_type::{self, PrivateKeyType};
 use super::{
-    ED25519_PUBLIC_KEY_LEN, ES256_SIGNATURE_LEN, P256_COORDINATE_LEN, PublicComponents, rsa_policy,
-    split_uncompressed_p256,
+    ED25519_PUBLIC_KEY_LEN, ES256_SIGNATURE_LEN, P256_COORDINATE_LEN, PublicComponents,
+    ed25519_policy, rsa_policy, split_uncompressed_p256,
 };
 use crate::Algorithm;
 use crate::error::ErrorKind;
 
-/// Attempts at drawing a P-256 scalar: a uniform 256-bit string is ≥ n with probability
-/// about 2⁻³², so a second failure means a broken generator.
+/// Attempts at drawing a P-256 scalar: a uniform 256-bit string is 0 or ≥ n with probability
+/// about 2⁻³², so running out of attempts means a broken generator.
 const P256_KEYGEN_ATTEMPTS: usize = 4;
 
 /// A public key, parsed once.
@@ -63,6 +63,7 @@ impl PublicKey {
     pub(crate) fn ed25519(x: &[u8]) -> Result<Self, ErrorKind> {
         let x = <[u8; ED25519_PUBLIC_KEY_LEN]>::try_from(x)
             .map_err(|_| ErrorKind::InvalidKey("Ed25519 public key is not 32 octets"))?;
+        ed25519_policy::check(&x)?;
         ed25519_dalek::VerifyingKey::from_bytes(&x)
             .map(|key| Self(Parsed::Ed25519(key)))
             .map_err(|_| ErrorKind::InvalidKey("Ed25519 public key rejected"))
