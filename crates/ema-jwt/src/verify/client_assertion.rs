@@ -96,6 +96,7 @@ impl ClientAssertionVerifier {
     ) -> Result<(), ErrorKind> {
         let header = jws.header();
         let claims = jws.claims();
+        rules::check_typ(header, TYP)?; // JWT-03: `jws` may come from another decoder
         rules::check_algorithm(header, anchor.algorithms)?;
         let iss = claims.get("iss").and_then(|v| v.as_str());
         let sub = claims.get("sub").and_then(|v| v.as_str());

@@ -157,6 +157,7 @@ impl IdJagVerifier {
     ) -> Result<(), ErrorKind> {
         let header = jws.header();
         let claims = jws.claims();
+        rules::check_typ(header, TypRule::Required(urn::JOSE_TYPE_ID_JAG))?; // 5 (JWT-03)
         rules::check_algorithm(header, anchor.algorithms)?; // 6
         rules::check_issuer(claims, anchor.issuer)?; // 7
         rules::check_signature(header, anchor.keys, jws.signing_input(), jws.signature())?; // 8-9

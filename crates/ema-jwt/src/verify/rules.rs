@@ -134,9 +134,10 @@ pub(crate) fn time_of(claims: &Map<String, Value>, name: &str) -> Option<u64> {
 
 /// §6 step 7 / JWT-08: `iss` equals the expected issuer exactly.
 pub(crate) fn check_issuer(claims: &Map<String, Value>, expected: &str) -> Result<(), ErrorKind> {
-    match claims.get("iss").and_then(Value::as_str) {
-        Some(iss) if iss == expected => Ok(()),
-        Some(_) => Err(ErrorKind::UntrustedIssuer),
+    match claims.get("iss") {
+        Some(Value::String(iss)) if iss == expected => Ok(()),
+        Some(Value::String(_)) => Err(ErrorKind::UntrustedIssuer),
+        Some(_) => Err(ErrorKind::InvalidClaim("iss")),
         None => Err(ErrorKind::MissingClaim("iss")),
     }
 }
