@@ -87,8 +87,8 @@ use crate::challenge::{Challenge, find_resource_metadata, parse_www_authenticate
 use crate::document::{AuthorizationServerMetadata, DocumentError, ProtectedResourceMetadata};
 use crate::validation::ValidationError;
 use crate::well_known::{
-    ResourceMetadataSource, WellKnownDocument, authorization_server_metadata_candidates,
-    protected_resource_metadata_candidates,
+    ResourceMetadataCandidate, ResourceMetadataSource, ServerMetadataCandidate, WellKnownDocument,
+    authorization_server_metadata_candidates, protected_resource_metadata_candidates,
 };
 use cache::TtlCache;
 use cache_control::Freshness;
@@ -316,35 +316,26 @@ impl Discovery {
                 }
             })?;
         let policy = &self.config.validation;
-        let mut attempts = Vec::new();
-        for candidate in &candidates {
-            let url = candidate.url();
-            let loaded = self
-                .load(
-                    &self.resources,
-                    url,
-                    ProtectedResourceMetadata::from_json,
-                    |doc| doc.validate(candidate, policy),
-                )
-                .await?;
-            match loaded {
-                Loaded::Found(metadata) => {
-                    return Ok(DiscoveredResource {
-                        metadata,
-                        url: url.clone(),
-                        source: candidate.source(),
-                    });
-                }
-                Loaded::ClientError(status) => attempts.push(Attempt {
-                    url: url.to_string(),
-                    status: status.as_u16(),
-                }),
-            }
+        let found = self
+            .first_found(
+                &self.resources,
+                &candidates,
+                ResourceMetadataCandidate::url,
+                ProtectedResourceMetadata::from_json,
+                |doc, candidate| doc.validate(candidate, policy),
+            )
+            .await?;
+        match found {
+            Ok((metadata, candidate)) => Ok(DiscoveredResource {
+                metadata,
+                url: candidate.url().clone(),
+                source: candidate.source(),
+            }),
+            Err(attempts) => Err(DiscoveryError::ProtectedResourceMetadataNotFound {
+                resource: server.to_string(),
+                attempts,
+            }),
         }
-        Err(DiscoveryError::ProtectedResourceMetadataNotFound {
-            resource: server.to_string(),
-            attempts,
-        })
     }
 
     /// Fetch and validate the metadata of `issuer` in the META-04 order (CL-05, META-05).
@@ -361,35 +352,26 @@ impl Discovery {
             }
         })?;
         let policy = &self.config.validation;
-        let mut attempts = Vec::new();
-        for candidate in &candidates {
-            let url = candidate.url();
-            let loaded = self
-                .load(
-                    &self.servers,
-                    url,
-                    AuthorizationServerMetadata::from_json,
-                    |doc| doc.validate(issuer, policy),
-                )
-                .await?;
-            match loaded {
-                Loaded::Found(metadata) => {
-                    return Ok(DiscoveredAuthorizationServer {
-                        metadata,
-                        url: url.clone(),
-                        document: candidate.document(),
-                    });
-                }
-                Loaded::ClientError(status) => attempts.push(Attempt {
-                    url: url.to_string(),
-                    status: status.as_u16(),
-                }),
-            }
+        let found = self
+            .first_found(
+                &self.servers,
+                &candidates,
+                ServerMetadataCandidate::url,
+                AuthorizationServerMetadata::from_json,
+                |doc, _| doc.validate(issuer, policy),
+            )
+            .await?;
+        match found {
+            Ok((metadata, candidate)) => Ok(DiscoveredAuthorizationServer {
+                metadata,
+                url: candidate.url().clone(),
+                document: candidate.document(),
+            }),
+            Err(attempts) => Err(DiscoveryError::AuthorizationServerMetadataNotFound {
+                issuer: issuer.to_string(),
+                attempts,
+            }),
         }
-        Err(DiscoveryError::AuthorizationServerMetadataNotFound {
-            issuer: issuer.to_string(),
-            attempts,
-        })
     }
 
     /// Parse `value` and check it against the scheme policy.
@@ -428,6 +410,33 @@ impl Discovery {
             });
         }
         Ok(url)
+    }
+
+    /// Try `candidates` in order: the first valid document wins, a 4xx moves on to the next
+    /// URL, anything else is a hard error. `Ok(Err(attempts))` when every URL answered 4xx.
+    async fn first_found<'c, C, T: Clone>(
+        &self,
+        cache: &Mutex<TtlCache<T>>,
+        candidates: &'c [C],
+        url_of: fn(&C) -> &Url,
+        parse: fn(&[u8]) -> Result<T, DocumentError>,
+        validate: impl Fn(&T, &C) -> Result<(), ValidationError>,
+    ) -> Result<Result<(T, &'c C), Vec<Attempt>>, DiscoveryError> {
+        let mut attempts = Vec::new();
+        for candidate in candidates {
+            let url = url_of(candidate);
+            match self
+                .load(cache, url, parse, |doc| validate(doc, candidate))
+                .await?
+            {
+                Loaded::Found(doc) => return Ok(Ok((doc, candidate))),
+                Loaded::ClientError(status) => attempts.push(Attempt {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                }),
+            }
+        }
+        Ok(Err(attempts))
     }
 
     /// A validated document for `url`, from the cache or the network.
