@@ -136,6 +136,24 @@ macro_rules! string_newtype_common {
     };
 }
 
+macro_rules! uri_newtype_common {
+    ($name:ident) => {
+        impl $name {
+            /// Whether the scheme is `https`.
+            #[must_use]
+            pub fn is_https(&self) -> bool {
+                scheme_is(&self.0, "https")
+            }
+
+            /// Whether the host is a loopback host.
+            #[must_use]
+            pub fn is_loopback(&self) -> bool {
+                host_is_loopback(&self.0)
+            }
+        }
+    };
+}
+
 /// An authorization server or IdP issuer identifier (RFC 8414 §2): an absolute URI with no
 /// query and no fragment, kept byte-for-byte.
 ///
@@ -162,21 +180,10 @@ impl Issuer {
         }
         Ok(Self(value))
     }
-
-    /// Whether the scheme is `https`.
-    #[must_use]
-    pub fn is_https(&self) -> bool {
-        scheme_is(&self.0, "https")
-    }
-
-    /// Whether the host is a loopback host.
-    #[must_use]
-    pub fn is_loopback(&self) -> bool {
-        host_is_loopback(&self.0)
-    }
 }
 
 string_newtype_common!(Issuer);
+uri_newtype_common!(Issuer);
 
 impl fmt::Debug for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -203,21 +210,10 @@ impl Resource {
     pub fn matches_presented(&self, presented: &str) -> bool {
         self.0 == presented || eq_case_insensitive_origin(&self.0, presented)
     }
-
-    /// Whether the scheme is `https`.
-    #[must_use]
-    pub fn is_https(&self) -> bool {
-        scheme_is(&self.0, "https")
-    }
-
-    /// Whether the host is a loopback host.
-    #[must_use]
-    pub fn is_loopback(&self) -> bool {
-        host_is_loopback(&self.0)
-    }
 }
 
 string_newtype_common!(Resource);
+uri_newtype_common!(Resource);
 
 impl fmt::Debug for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

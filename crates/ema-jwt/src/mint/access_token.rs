@@ -1,10 +1,10 @@
 //! RFC 9068 access-token minting at the resource AS (AS-09, AS-14).
 
 use ema_types::claims::{AccessTokenClaims, Confirmation};
-use ema_types::{ClientId, Clock, Issuer, Resource, ScopeSet, Secret, SecureRandom, urn};
+use ema_types::{ClientId, Clock, Issuer, Resource, ScopeSet, SecureRandom, urn};
 
-use super::{Minted, new_jti, sign_jws};
-use crate::error::{Error, ErrorKind};
+use super::{Minted, checked_lifetime, new_jti, seal};
+use crate::error::Error;
 use crate::key::SigningKey;
 
 /// Default access-token lifetime: 3600 s (AS-14, OQ-20).
@@ -77,13 +77,11 @@ impl AccessTokenMinter {
 
     /// Set the lifetime (1 to 86400 s, OQ-20).
     pub fn with_ttl(mut self, secs: u64) -> Result<Self, Error> {
-        if secs == 0 || secs > ACCESS_TOKEN_MAX_TTL_SECS {
-            return Err(ErrorKind::InvalidConfig(
-                "access-token lifetime must be 1..=86400 seconds",
-            )
-            .into());
-        }
-        self.ttl = secs;
+        self.ttl = checked_lifetime(
+            secs,
+            ACCESS_TOKEN_MAX_TTL_SECS,
+            "access-token lifetime must be 1..=86400 seconds",
+        )?;
         Ok(self)
     }
 
@@ -115,10 +113,6 @@ impl AccessTokenMinter {
         claims.acr = grant.acr;
         claims.amr = grant.amr;
         claims.cnf = grant.cnf;
-        let token = sign_jws(&self.key, Some(urn::JOSE_TYPE_ACCESS_TOKEN), &claims)?;
-        Ok(Minted {
-            token: Secret::new(token),
-            claims,
-        })
+        seal(&self.key, urn::JOSE_TYPE_ACCESS_TOKEN, claims)
     }
 }

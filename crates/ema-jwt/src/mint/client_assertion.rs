@@ -1,9 +1,9 @@
 //! `private_key_jwt` client-assertion minting (JWT-10).
 
 use ema_types::claims::ClientAssertionClaims;
-use ema_types::{ClientId, Clock, Issuer, Secret, SecureRandom};
+use ema_types::{ClientId, Clock, Issuer, SecureRandom};
 
-use super::{Minted, new_jti, sign_jws};
+use super::{Minted, new_jti, seal};
 use crate::error::Error;
 use crate::key::SigningKey;
 use crate::verify::client_assertion::JOSE_TYPE_CLIENT_AUTHENTICATION;
@@ -47,10 +47,6 @@ impl ClientAssertionMinter {
             iat,
             iat.saturating_add(CLIENT_ASSERTION_TTL_SECS),
         );
-        let token = sign_jws(&self.key, Some(JOSE_TYPE_CLIENT_AUTHENTICATION), &claims)?;
-        Ok(Minted {
-            token: Secret::new(token),
-            claims,
-        })
+        seal(&self.key, JOSE_TYPE_CLIENT_AUTHENTICATION, claims)
     }
 }

@@ -1,11 +1,9 @@
 //! ID-JAG minting at the IdP (IDP-15, IDP-16).
 
 use ema_types::claims::{Confirmation, IdJagClaims, SubjectIdentifier};
-use ema_types::{
-    ClientId, Clock, Issuer, OneOrMany, Resource, ScopeSet, Secret, SecureRandom, urn,
-};
+use ema_types::{ClientId, Clock, Issuer, OneOrMany, Resource, ScopeSet, SecureRandom, urn};
 
-use super::{Minted, new_jti, sign_jws};
+use super::{Minted, checked_lifetime, new_jti, seal};
 use crate::error::{Error, ErrorKind};
 use crate::key::SigningKey;
 use crate::verify::id_jag::ID_JAG_MAX_LIFETIME_SECS;
@@ -105,10 +103,11 @@ impl IdJagMinter {
 
     /// Set the lifetime (1 to 600 s, IDP-16).
     pub fn with_ttl(mut self, secs: u64) -> Result<Self, Error> {
-        if secs == 0 || secs > ID_JAG_MAX_LIFETIME_SECS {
-            return Err(ErrorKind::InvalidConfig("ID-JAG lifetime must be 1..=600 seconds").into());
-        }
-        self.ttl = secs;
+        self.ttl = checked_lifetime(
+            secs,
+            ID_JAG_MAX_LIFETIME_SECS,
+            "ID-JAG lifetime must be 1..=600 seconds",
+        )?;
         Ok(self)
     }
 
@@ -163,10 +162,6 @@ impl IdJagMinter {
         if claims.sub.is_empty() {
             return Err(ErrorKind::InvalidConfig("ID-JAG subject is empty").into());
         }
-        let token = sign_jws(&self.key, Some(urn::JOSE_TYPE_ID_JAG), &claims)?;
-        Ok(Minted {
-            token: Secret::new(token),
-            claims,
-        })
+        seal(&self.key, urn::JOSE_TYPE_ID_JAG, claims)
     }
 }

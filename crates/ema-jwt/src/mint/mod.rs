@@ -31,6 +31,21 @@ pub struct Minted<C> {
     pub claims: C,
 }
 
+/// Sign `claims` with `key` under `typ` and keep the claims beside the token.
+pub(crate) fn seal<C: serde::Serialize>(
+    key: &crate::SigningKey,
+    typ: &str,
+    claims: C,
+) -> Result<Minted<C>, crate::Error> {
+    let token = sign_jws(key, Some(typ), &claims)?;
+    Ok(Minted {
+        token: Secret::new(token),
+        claims,
+    })
+}
+
+pub(crate) use crate::verify::rules::checked_lifetime;
+
 pub(crate) fn new_jti(rng: &dyn ema_types::SecureRandom) -> Result<String, crate::Error> {
     rng.token_id(JTI_BYTES)
         .map_err(|_| crate::Error::new(crate::ErrorKind::Randomness))

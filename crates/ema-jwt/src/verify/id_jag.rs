@@ -99,12 +99,11 @@ impl IdJagVerifier {
 
     /// Lower the lifetime cap (1 to 600 s).
     pub fn with_max_lifetime(mut self, secs: u64) -> Result<Self, Error> {
-        if secs == 0 || secs > ID_JAG_MAX_LIFETIME_SECS {
-            return Err(
-                ErrorKind::InvalidConfig("ID-JAG lifetime cap must be 1..=600 seconds").into(),
-            );
-        }
-        self.max_lifetime = secs;
+        self.max_lifetime = rules::checked_lifetime(
+            secs,
+            ID_JAG_MAX_LIFETIME_SECS,
+            "ID-JAG lifetime cap must be 1..=600 seconds",
+        )?;
         Ok(self)
     }
 

@@ -212,6 +212,15 @@ pub(crate) fn checked_skew(secs: u64) -> Result<u64, ErrorKind> {
     }
 }
 
+/// Validate a configured lifetime: 1 to `max` seconds.
+pub(crate) fn checked_lifetime(secs: u64, max: u64, what: &'static str) -> Result<u64, ErrorKind> {
+    if secs == 0 || secs > max {
+        Err(ErrorKind::InvalidConfig(what))
+    } else {
+        Ok(secs)
+    }
+}
+
 /// Turn a shape-checked claims object into its typed form.
 pub(crate) fn into_typed<C: serde::de::DeserializeOwned>(
     claims: Map<String, Value>,
