@@ -1,0 +1,55 @@
+//! Replay protection: single use of `(iss, jti)` (AS-11, EMA-S §7.4.2) and of client
+//! assertion `jti`s (JWT-10).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+mod memory;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+mod redis_store;
+
+pub use memory::MemoryReplayStore;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_store::RedisReplayStore;
+
+/// What is being reserved: an identifier `jti` within the namespace of `issuer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplayKey<'a> {
+    /// What kind of token the `jti` belongs to (`"id-jag"`, `"client-assertion"`), so the same
+    /// `jti` in two kinds never collides.
+    pub kind: &'static str,
+    /// The token issuer (for a client assertion, the client id).
+    pub issuer: &'a str,
+    /// The token identifier.
+    pub jti: &'a str,
+}
+
+/// Why a reservation could not be made. Callers fail closed: the request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The store is at capacity (memory store; fails closed).
+    #[error("replay store is full")]
+    Full,
+    /// The backing service failed (Redis).
+    #[error("replay store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Atomically reserves keys until an expiry time.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Reserve `key` until `expires_at` (Unix seconds). `Ok(true)` when the key was free and is
+    /// now reserved; `Ok(false)` when it was already reserved (a replay).
+    async fn reserve(&self, key: ReplayKey<'_>, expires_at: u64) -> Result<bool, ReplayError>;
+}
+
+#[async_trait]
+impl<S: ReplayStore + ?Sized> ReplayStore for Arc<S> {
+    async fn reserve(&self, key: ReplayKey<'_>, expires_at: u64) -> Result<bool, ReplayError> {
+        (**self).reserve(key, expires_at).await
+    }
+}
