@@ -103,6 +103,11 @@ pub struct TokenSourceConfig {
     pub backoff: Duration,
     /// How long fetched IdP keys are used before refetching (default 1 hour, META-09).
     pub jwks_ttl: Duration,
+    /// Least time between two JWKS refetches caused by an ID-JAG signed with a key the
+    /// cached set does not have (JWT-05; default 30 s). Within it, such an ID-JAG fails
+    /// verification without a fetch, so that a misbehaving IdP cannot make the client fetch
+    /// its JWKS on every exchange.
+    pub jwks_refetch_interval: Duration,
     /// Discovery settings (default: strict, https only).
     pub discovery: DiscoveryConfig,
 }
@@ -116,6 +121,7 @@ impl Default for TokenSourceConfig {
             discovery_retries: 2,
             backoff: Duration::from_millis(200),
             jwks_ttl: Duration::from_secs(3600),
+            jwks_refetch_interval: Duration::from_secs(30),
             discovery: DiscoveryConfig::default(),
         }
     }
@@ -141,6 +147,13 @@ impl TokenSourceConfig {
     pub fn with_discovery_retries(mut self, retries: u32, backoff: Duration) -> Self {
         self.discovery_retries = retries;
         self.backoff = backoff;
+        self
+    }
+
+    /// Set [`Self::jwks_refetch_interval`].
+    #[must_use]
+    pub fn with_jwks_refetch_interval(mut self, interval: Duration) -> Self {
+        self.jwks_refetch_interval = interval;
         self
     }
 
@@ -171,6 +184,8 @@ struct StepUp {
 struct CachedKeys {
     keys: ema_jwt::KeySet,
     fetched_at: u64,
+    /// When an unknown key last caused a refetch (rate limit, JWT-05).
+    refetched_at: Option<u64>,
 }
 
 struct Inner {
@@ -548,15 +563,20 @@ impl TokenSource {
             target.as_token_endpoint.clone(),
             credentials.clone(),
         );
+        // Ask the AS for what the ID-JAG grants (CL-11: the IdP may have narrowed the request);
+        // an AS refuses a scope beyond the ID-JAG (OQ-04).
         let mut token = redeem_id_jag(
             &ctx,
             &as_party,
             &id_jag.token,
             &target.resource,
-            request.scope.as_ref(),
+            id_jag.scope.as_ref(),
         )
         .await?;
         drop(id_jag); // single use (CL-15)
+        // What this flow asked for, so that a step-up the IdP or the AS declined is not
+        // asked again (CL-17).
+        token.requested_scope = request.scope;
         if token.expires_at.is_none() {
             token.expires_at = Some(
                 ctx.clock
@@ -663,15 +683,18 @@ impl TokenSource {
             crate::legs::IdJagExpectations::new(idp.issuer.clone(), request, as_client_id.as_str());
         let now = self.inner.clock.now_unix();
         let ttl = self.inner.config.jwks_ttl.as_secs();
+        let interval = self.inner.config.jwks_refetch_interval.as_secs();
         let mut keys = self.inner.keys.lock().await;
         let mut fetched_now = false;
         if keys
             .as_ref()
             .is_none_or(|k| now >= k.fetched_at.saturating_add(ttl))
         {
+            let refetched_at = keys.as_ref().and_then(|k| k.refetched_at);
             *keys = Some(CachedKeys {
                 keys: crate::legs::fetch_jwks(&*self.inner.http, jwks_uri).await?,
                 fetched_at: now,
+                refetched_at,
             });
             fetched_now = true;
         }
@@ -682,11 +705,25 @@ impl TokenSource {
             None => Err(Error::new(leg, ErrorKind::Config("no IdP keys"))),
         };
         match check(&keys) {
-            // A key rotated since the last fetch: fetch once more (JWT-05).
+            // A key rotated since the last fetch: fetch once more (JWT-05), at most once per
+            // `jwks_refetch_interval`.
             Err(e) if !fetched_now && unknown_key(&e) => {
+                let allowed = keys
+                    .as_ref()
+                    .and_then(|k| k.refetched_at)
+                    .is_none_or(|at| now >= at.saturating_add(interval));
+                if !allowed {
+                    tracing::debug!("unknown IdP key; JWKS refetched recently, not fetching again");
+                    return Err(e);
+                }
+                // Counted before the fetch, so that a failing JWKS endpoint is not hammered.
+                if let Some(k) = keys.as_mut() {
+                    k.refetched_at = Some(now);
+                }
                 *keys = Some(CachedKeys {
                     keys: crate::legs::fetch_jwks(&*self.inner.http, jwks_uri).await?,
                     fetched_at: now,
+                    refetched_at: Some(now),
                 });
                 check(&keys)
             }

@@ -1,4 +1,5 @@
-//! All three roles in one process, each served by axum on loopback and driven by plain
+//! All three roles in one process, each served on loopback by its axum router
+//! (`IdpRouter`, `AuthorizationServerRouter`, `ResourceServerRouter`) and driven by plain
 //! HTTP/1.1 requests: ID token → (IdP token exchange) → ID-JAG → (AS jwt-bearer) → access
 //! token → authorized call on a protected MCP route.
 #![cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]
@@ -10,22 +11,22 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::Request;
 use axum::routing::any;
 use ema_jwt::mint::sign_jws;
 use ema_jwt::{Algorithm, KeySet, SigningKey};
 use ema_server::authorization_server::{
     AuthorizationServerConfig, JwtBearerGrant, ResourceConfig, TrustedIssuer,
 };
-use ema_server::client_auth::{ClientAuthContext, RegisteredClient, StaticClientRegistry};
+use ema_server::axum::{AuthorizationServerRouter, IdpRouter, ResourceServerRouter};
+use ema_server::client_auth::{
+    ClientAuthContext, ClientAuthMethod, RegisteredClient, StaticClientRegistry,
+};
 use ema_server::endpoint::TokenEndpoint;
 use ema_server::idp::{IdpConfig, PolicyRule, StaticPolicy, TokenExchangeGrant, TrustedAudience};
 use ema_server::keys::{KeySource, KeySourceError};
 use ema_server::replay::MemoryReplayStore;
 use ema_server::resource_server::{AccessTokenGuard, Principal, ResourceServerConfig};
 use ema_server::signing::SigningKeys;
-use ema_server::tower::AccessTokenLayer;
 use ema_types::claims::IdTokenClaims;
 use ema_types::{ClientId, FixedClock, Form, Issuer, Resource, ScopeSet, Secret, basic_auth, urn};
 
@@ -72,17 +73,6 @@ async fn serve(app: Router) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
-}
-
-fn token_app(endpoint: TokenEndpoint) -> Router {
-    let endpoint = Arc::new(endpoint);
-    Router::new().route(
-        "/token",
-        any(move |req: Request| {
-            let endpoint = endpoint.clone();
-            async move { ema_server::axum::serve_token_endpoint(&endpoint, req).await }
-        }),
-    )
 }
 
 struct Reply {
@@ -162,14 +152,14 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
             .unwrap()
             .with_kid("idp-2026"),
     );
+    let idp_config = IdpConfig::builder(Issuer::new(IDP).unwrap())
+        .audience(
+            TrustedAudience::new(Issuer::new(AS).unwrap()).resource(Resource::new(MCP).unwrap()),
+        )
+        .build()
+        .unwrap();
     let idp_grant = TokenExchangeGrant::new(
-        IdpConfig::builder(Issuer::new(IDP).unwrap())
-            .audience(
-                TrustedAudience::new(Issuer::new(AS).unwrap())
-                    .resource(Resource::new(MCP).unwrap()),
-            )
-            .build()
-            .unwrap(),
+        idp_config.clone(),
         idp_signing.clone(),
         Arc::new(Keys {
             issuer: IDP,
@@ -184,7 +174,7 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
         ),
         ClientAuthContext::new(
             Issuer::new(IDP).unwrap(),
-            Arc::new(MemoryReplayStore::new(100)),
+            Arc::new(MemoryReplayStore::with_clock(100, Arc::new(clock.clone()))),
             Arc::new(clock.clone()),
         ),
         Arc::new(StaticPolicy::new().with_rule(PolicyRule::new(
@@ -196,9 +186,19 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
         ))),
     )
     .unwrap();
-    let idp = serve(token_app(
-        TokenEndpoint::new().with_grant(urn::GRANT_TYPE_TOKEN_EXCHANGE, Arc::new(idp_grant)),
-    ))
+    let idp_metadata = idp_config
+        .metadata(
+            &format!("{IDP}/authorize"),
+            &format!("{IDP}/oauth2/token"),
+            &format!("{IDP}/oauth2/keys"),
+            false,
+        )
+        .unwrap();
+    let idp = serve(
+        IdpRouter::from_grant(idp_grant, idp_metadata)
+            .build()
+            .unwrap(),
+    )
     .await;
 
     // --- AS: trusts the IdP, serves the MCP resource.
@@ -207,15 +207,24 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
             .unwrap()
             .with_kid("as-1"),
     );
+    let as_config = AuthorizationServerConfig::builder(Issuer::new(AS).unwrap())
+        .trusted_issuer(TrustedIssuer::new(Issuer::new(IDP).unwrap()))
+        .resource(ResourceConfig::new(
+            Resource::new(MCP).unwrap(),
+            scopes("tickets:read tickets:write"),
+        ))
+        .build()
+        .unwrap();
+    let as_metadata = as_config
+        .metadata(
+            &format!("{AS}/oauth/token"),
+            &format!("{AS}/oauth/jwks"),
+            &[ClientAuthMethod::ClientSecretBasic],
+            false,
+        )
+        .unwrap();
     let as_grant = JwtBearerGrant::new(
-        AuthorizationServerConfig::builder(Issuer::new(AS).unwrap())
-            .trusted_issuer(TrustedIssuer::new(Issuer::new(IDP).unwrap()))
-            .resource(ResourceConfig::new(
-                Resource::new(MCP).unwrap(),
-                scopes("tickets:read tickets:write"),
-            ))
-            .build()
-            .unwrap(),
+        as_config,
         Arc::new(
             StaticClientRegistry::new().with_client(
                 RegisteredClient::confidential(ClientId::new("cli_42b19c").unwrap())
@@ -227,14 +236,20 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
             issuer: IDP,
             signing: idp_signing.clone(),
         }),
-        Arc::new(MemoryReplayStore::new(100)),
+        Arc::new(MemoryReplayStore::with_clock(100, Arc::new(clock.clone()))),
         as_signing.clone(),
     )
     .unwrap()
     .with_clock(Arc::new(clock.clone()));
-    let as_addr = serve(token_app(
-        TokenEndpoint::new().with_grant(urn::GRANT_TYPE_JWT_BEARER, Arc::new(as_grant)),
-    ))
+    let as_addr = serve(
+        AuthorizationServerRouter::new(
+            TokenEndpoint::new().with_grant(urn::GRANT_TYPE_JWT_BEARER, Arc::new(as_grant)),
+            as_signing.clone(),
+            as_metadata,
+        )
+        .build()
+        .unwrap(),
+    )
     .await;
 
     // --- RS: accepts the AS's tokens; GET needs tickets:read.
@@ -252,31 +267,17 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
         )
         .unwrap(),
     );
-    let prm_guard = guard.clone();
-    let rs = serve(
-        Router::new()
-            .route(
-                "/mcp",
-                any(
-                    |axum::Extension(p): axum::Extension<Principal>| async move {
-                        format!("{} {} {}", p.subject, p.client_id, p.scopes)
-                    },
-                ),
-            )
-            .layer(AccessTokenLayer::new(guard, scopes("tickets:read")))
-            .route(
-                "/.well-known/oauth-protected-resource/mcp",
-                any(move |req: Request| {
-                    let guard = prm_guard.clone();
-                    async move {
-                        guard
-                            .metadata_response(req.method(), req.uri().path())
-                            .unwrap()
-                            .map(Body::from)
-                    }
-                }),
+    let rs = serve(ResourceServerRouter::new(guard).protect(
+        Router::new().route(
+            "/mcp",
+            any(
+                |axum::Extension(p): axum::Extension<Principal>| async move {
+                    format!("{} {} {}", p.subject, p.client_id, p.scopes)
+                },
             ),
-    )
+        ),
+        scopes("tickets:read"),
+    ))
     .await;
 
     // 1. The client calls the MCP server without a token and discovers the PRM.
@@ -297,6 +298,18 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["authorization_servers"][0], AS);
 
+    // ... and both servers' metadata, which name the token endpoints used below.
+    let token_path = |addr, well_known: &'static str| async move {
+        let r = send(addr, "GET", well_known, vec![], String::new()).await;
+        assert_eq!(r.status, 200);
+        let url = r.json()["token_endpoint"].as_str().unwrap().to_owned();
+        url.split_once(".test").unwrap().1.to_owned()
+    };
+    let idp_token = token_path(idp, "/.well-known/openid-configuration").await;
+    assert_eq!(idp_token, "/oauth2/token");
+    let as_token = token_path(as_addr, "/.well-known/oauth-authorization-server").await;
+    assert_eq!(as_token, "/oauth/token");
+
     // 2. Token exchange at the IdP with the SSO ID token.
     let id_token = sign_jws(
         &idp_signing.active(),
@@ -315,7 +328,7 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     let r = send(
         idp,
         "POST",
-        "/token",
+        &idp_token,
         vec![form_header.clone(), idp_basic],
         enc(&[
             ("grant_type", urn::GRANT_TYPE_TOKEN_EXCHANGE),
@@ -343,8 +356,8 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     let r = send(
         as_addr,
         "POST",
-        "/token",
-        vec![form_header, as_basic],
+        &as_token,
+        vec![form_header.clone(), as_basic.clone()],
         enc(&[
             ("grant_type", urn::GRANT_TYPE_JWT_BEARER),
             ("assertion", &id_jag),
@@ -354,6 +367,22 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let access_token = r.json()["access_token"].as_str().unwrap().to_owned();
+
+    // 3b. The same ID-JAG a second time is a replay (AS-11).
+    let r = send(
+        as_addr,
+        "POST",
+        &as_token,
+        vec![form_header.clone(), as_basic.clone()],
+        enc(&[
+            ("grant_type", urn::GRANT_TYPE_JWT_BEARER),
+            ("assertion", &id_jag),
+            ("resource", MCP),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_grant");
 
     // 4. The authorized call.
     let r = send(
