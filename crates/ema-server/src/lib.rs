@@ -12,12 +12,13 @@
 //! | `client_auth` | `client_secret_basic`, `client_secret_post`, `private_key_jwt`, public opt-in; the client registry |
 //! | `authorization_server` | the jwt-bearer grant: §6 checklist, access-token minting |
 //! | `keys` | where issuer keys come from: static sets, the JWKS cache |
+//! | [`rate_limit`] | opt-in token-endpoint rate limiting per key (AS-20): token buckets, 429 + `Retry-After`, a tower layer |
 //! | [`replay`] | single use of `jti`s: in-memory (bounded) and Redis stores |
 //! | `signing` | the server's own signing keys, with rotation |
-//! | `axum` | routers (feature `axum`) |
+//! | `axum` | routers for each role (feature `axum`): `IdpRouter`, `AuthorizationServerRouter`, `ResourceServerRouter` |
 //!
 //! Features: `aws-lc-rs` (default) or `rust-crypto` select the ema-jwt backend; without
-//! either, only [`endpoint`], [`replay`] and the configuration types build (nothing can
+//! either, only [`endpoint`], [`rate_limit`], [`replay`] and the configuration types build (nothing can
 //! verify a token). `redis`: the Redis replay store. `axum`: the HTTP adapters.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -42,6 +43,7 @@ pub mod endpoint;
 pub mod idp;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
 pub mod keys;
+pub mod rate_limit;
 pub mod replay;
 pub mod resource_server;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]

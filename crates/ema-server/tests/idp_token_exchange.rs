@@ -1,6 +1,6 @@
-//! IdP rules IDP-01..IDP-24 through the sans-IO `TokenEndpoint`, driven by real
-//! `http::Request`s.
-#![cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+//! IdP rules IDP-01..IDP-24 through the axum `IdpRouter`, served on loopback (one server per
+//! fixture) and driven by real HTTP requests.
+#![cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use ema_jwt::mint::sign_jws;
 use ema_jwt::verify::{IdJagVerifier, TrustAnchor};
 use ema_jwt::{Algorithm, KeySet, SigningKey};
+use ema_server::axum::IdpRouter;
 use ema_server::client_auth::{ClientAuthContext, RegisteredClient, StaticClientRegistry};
 use ema_server::endpoint::{HttpResponse, TokenEndpoint};
 use ema_server::idp::{
@@ -94,7 +95,23 @@ struct Idp {
     key: SigningKey,
     signing: SigningKeys,
     clock: FixedClock,
-    endpoint: TokenEndpoint,
+    /// `http://127.0.0.1:{port}`, where the IdP router is served.
+    base: String,
+    http: reqwest::Client,
+}
+
+const AUTHORIZE_URL: &str = "https://login.acme-idp.test/oauth2/v1/authorize";
+const TOKEN_URL: &str = "https://login.acme-idp.test/oauth2/v1/token";
+const JWKS_URL: &str = "https://login.acme-idp.test/oauth2/v1/keys";
+
+/// Serve `router` on a free loopback port (needs a Tokio runtime); the base URL.
+fn serve(router: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
 }
 
 enum Variant {
@@ -176,6 +193,9 @@ fn idp(variant: Variant) -> Idp {
         Arc::new(clock.clone()),
     )
     .allow_public_clients(matches!(variant, Variant::PublicAllowed));
+    let metadata = config
+        .metadata(AUTHORIZE_URL, TOKEN_URL, JWKS_URL, false)
+        .unwrap();
     let signing = SigningKeys::new(key.clone());
     let mut grant = TokenExchangeGrant::new(
         config,
@@ -194,11 +214,15 @@ fn idp(variant: Variant) -> Idp {
         _ => {}
     }
     let endpoint = TokenEndpoint::new().with_grant(urn::GRANT_TYPE_TOKEN_EXCHANGE, Arc::new(grant));
+    let router = IdpRouter::new(endpoint, signing.clone(), metadata)
+        .build()
+        .unwrap();
     Idp {
         key,
         signing,
         clock,
-        endpoint,
+        base: serve(router),
+        http: reqwest::Client::new(),
     }
 }
 
@@ -242,14 +266,29 @@ impl Idp {
     }
 
     async fn post_with(&self, body: String, headers: &[(&str, String)]) -> HttpResponse {
-        let mut b = http::Request::post("https://login.acme-idp.test/oauth2/v1/token")
+        let mut b = self
+            .http
+            .post(self.url("/oauth2/v1/token"))
             .header("content-type", "application/x-www-form-urlencoded");
         for (n, v) in headers {
             b = b.header(*n, v);
         }
-        self.endpoint
-            .handle(b.body(body.into_bytes()).unwrap())
-            .await
+        self.send(b.body(body)).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Send over HTTP; the answer as an `http::Response` for the assertions.
+    async fn send(&self, request: reqwest::RequestBuilder) -> HttpResponse {
+        let r = request.send().await.unwrap();
+        let mut response = http::Response::builder().status(r.status().as_u16());
+        for (name, value) in r.headers() {
+            response = response.header(name.as_str(), value.as_bytes());
+        }
+        let body = r.bytes().await.unwrap().to_vec();
+        response.body(body).unwrap()
     }
 }
 
@@ -288,8 +327,23 @@ async fn idp_01_unknown_grant_type_is_unsupported_grant_type() {
     let idp = idp(Variant::Plain);
     let r = idp.post("grant_type=password&username=a".into()).await;
     assert_error(&r, 400, "unsupported_grant_type");
-    let get = http::Request::get("/token").body(Vec::new()).unwrap();
-    assert_eq!(idp.endpoint.handle(get).await.status(), 405);
+    let get = idp.send(idp.http.get(idp.url("/oauth2/v1/token"))).await;
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    assert_eq!(get.headers()["cache-control"], "no-store");
+    let json = idp
+        .send(
+            idp.http
+                .post(idp.url("/oauth2/v1/token"))
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await;
+    assert_error(&json, 415, "invalid_request");
+    let big = idp
+        .post(format!("grant_type={TE}&pad={}", "a".repeat(64 * 1024)))
+        .await;
+    assert_error(&big, 413, "invalid_request");
 }
 
 #[tokio::test]
@@ -810,4 +864,84 @@ async fn idp_15_rotation_signs_with_the_new_key() {
         .filter_map(|k| k.kid.clone())
         .collect();
     assert_eq!(kids, ["idp-2027", "idp-2026"]);
+}
+
+#[tokio::test]
+async fn idp_21_router_serves_metadata_at_both_well_known_urls_and_the_jwks() {
+    let idp = idp(Variant::Plain);
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let r = idp.send(idp.http.get(idp.url(path))).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json");
+        let json = json_body(&r);
+        assert_eq!(json["issuer"], IDP);
+        assert_eq!(json["token_endpoint"], TOKEN_URL);
+        assert_eq!(json["jwks_uri"], JWKS_URL);
+        assert_eq!(
+            json["identity_chaining_requested_token_types_supported"],
+            json!([urn::TOKEN_TYPE_ID_JAG])
+        );
+        let post = idp.send(idp.http.post(idp.url(path))).await;
+        assert_eq!(post.status(), 405, "{path}");
+        assert!(post.headers()["allow"].to_str().unwrap().contains("GET"));
+    }
+    // The JWKS publishes the active key, and the previous one after a rotation.
+    let jwks = |r: &HttpResponse| -> Vec<String> {
+        json_body(r)["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = idp.send(idp.http.get(idp.url("/oauth2/v1/keys"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(jwks(&r), ["idp-2026"]);
+    assert!(!String::from_utf8_lossy(r.body()).contains("\"d\""));
+    idp.signing.rotate(
+        SigningKey::generate(Algorithm::ES256)
+            .unwrap()
+            .with_kid("idp-2027"),
+    );
+    let r = idp.send(idp.http.get(idp.url("/oauth2/v1/keys"))).await;
+    assert_eq!(jwks(&r), ["idp-2027", "idp-2026"]);
+    let r = idp.send(idp.http.delete(idp.url("/oauth2/v1/keys"))).await;
+    assert_eq!(r.status(), 405);
+}
+
+#[tokio::test]
+async fn idp_01_router_keeps_the_applications_own_grants() {
+    struct Password;
+    #[async_trait]
+    impl ema_server::endpoint::GrantHandler for Password {
+        async fn handle(
+            &self,
+            _: &ema_server::endpoint::HttpRequest,
+            _: &ema_types::Form,
+        ) -> HttpResponse {
+            ema_server::endpoint::json_response(http::StatusCode::OK, &json!({"app": true}))
+        }
+    }
+    let config = IdpConfig::builder(Issuer::new(IDP).unwrap())
+        .build()
+        .unwrap();
+    let metadata = config
+        .metadata(AUTHORIZE_URL, TOKEN_URL, JWKS_URL, false)
+        .unwrap();
+    let signing = SigningKeys::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    let endpoint = TokenEndpoint::new().with_grant("password", Arc::new(Password));
+    let router = IdpRouter::new(endpoint, signing, metadata).build().unwrap();
+    let base = serve(router);
+    let r = reqwest::Client::new()
+        .post(format!("{base}/oauth2/v1/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), r#"{"app":true}"#);
 }

@@ -12,11 +12,12 @@ use axum::body::Body;
 use axum::routing::any;
 use ema_jwt::mint::{AccessTokenGrant, AccessTokenMinter, IdJagGrant, IdJagMinter};
 use ema_jwt::{Algorithm, KeySet, SigningKey};
+use ema_server::axum::ResourceServerRouter;
 use ema_server::keys::{KeySource, KeySourceError};
 use ema_server::resource_server::{
     AccessDenied, AccessTokenGuard, DenialKind, Principal, ResourceServerConfig,
 };
-use ema_server::tower::{AccessTokenLayer, ScopesFn};
+use ema_server::tower::ScopesFn;
 use ema_types::claims::Confirmation;
 use ema_types::{ClientId, FixedClock, Issuer, Resource, Scope, ScopeSet, SystemRandom};
 use std::io::{Read, Write};
@@ -115,10 +116,20 @@ impl Fixture {
     }
 
     /// Serve `/mcp` (GET needs `tickets:read`; POST needs `tickets:read tickets:write`) behind
-    /// the layer, and the PRM at its well-known paths.
+    /// the layer, and the PRM at its well-known paths, through `ResourceServerRouter`.
     async fn serve(&self) -> SocketAddr {
-        let layer = AccessTokenLayer::per_request(
-            self.guard.clone(),
+        let protected = Router::new()
+            .route(
+                "/mcp",
+                any(
+                    |axum::Extension(p): axum::Extension<Principal>| async move {
+                        format!("hello {} via {} [{}]", p.subject, p.client_id, p.scopes)
+                    },
+                ),
+            )
+            .route("/mcp/refresh", any(|| async { "ok" }));
+        let app = ResourceServerRouter::new(self.guard.clone()).protect_per_request(
+            protected,
             ScopesFn(|req: &http::Request<Body>| {
                 if req.method() == http::Method::GET {
                     scopes("tickets:read")
@@ -129,39 +140,6 @@ impl Fixture {
                 }
             }),
         );
-        let guard = self.guard.clone();
-        let prm = move |req: http::Request<Body>| {
-            let guard = guard.clone();
-            async move {
-                guard
-                    .metadata_response(req.method(), req.uri().path())
-                    .map(|r| r.map(Body::from))
-                    .unwrap_or_else(|| {
-                        http::Response::builder()
-                            .status(404)
-                            .body(Body::empty())
-                            .unwrap()
-                    })
-            }
-        };
-        let protected = Router::new()
-            .route(
-                "/mcp",
-                any(
-                    |axum::Extension(p): axum::Extension<Principal>| async move {
-                        format!("hello {} via {} [{}]", p.subject, p.client_id, p.scopes)
-                    },
-                ),
-            )
-            .route("/mcp/refresh", any(|| async { "ok" }))
-            .layer(layer);
-        let app = Router::new()
-            .route(
-                "/.well-known/oauth-protected-resource/mcp",
-                any(prm.clone()),
-            )
-            .route("/.well-known/oauth-protected-resource", any(prm))
-            .merge(protected);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });

@@ -69,6 +69,7 @@
 //! request fails closed, and the answer says the fault is the server's, not the assertion's.
 
 mod config;
+mod metadata;
 mod subject;
 
 use std::fmt;

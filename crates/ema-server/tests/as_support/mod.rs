@@ -8,13 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use ema_jwt::mint::sign_jws;
 use ema_jwt::{Algorithm, KeySet, SigningKey};
-use ema_metadata::AuthorizationServerMetadataBuilder;
 use ema_server::authorization_server::{
     AuthorizationServerConfig, AuthorizationServerConfigBuilder, JwtBearerGrant, ResourceConfig,
     SubjectResolver, TrustedIssuer,
 };
 use ema_server::axum::AuthorizationServerRouter;
-use ema_server::client_auth::{RegisteredClient, StaticClientRegistry};
+use ema_server::client_auth::{ClientAuthMethod, RegisteredClient, StaticClientRegistry};
 use ema_server::endpoint::TokenEndpoint;
 use ema_server::keys::{KeySource, KeySourceError, StaticKeySource};
 use ema_server::replay::{MemoryReplayStore, ReplayStore};
@@ -171,20 +170,20 @@ pub async fn start(options: Options) -> As {
     if let Some(s) = options.subjects {
         handler = handler.with_subject_resolver(s);
     }
-    let metadata = AuthorizationServerMetadataBuilder::new(
-        config.issuer.clone(),
-        "https://as.toolhub.test/oauth/token".parse().unwrap(),
-        "https://as.toolhub.test/oauth/jwks".parse().unwrap(),
-    )
-    .token_endpoint_auth_methods_supported([
-        "private_key_jwt",
-        "client_secret_basic",
-        "client_secret_post",
-    ])
-    .token_endpoint_auth_signing_alg_values_supported(["ES256"])
-    .scopes_supported(config.all_scopes().iter().map(|s| s.as_str().to_owned()))
-    .build()
-    .unwrap();
+    let metadata = config
+        .metadata_builder(
+            "https://as.toolhub.test/oauth/token",
+            "https://as.toolhub.test/oauth/jwks",
+            &[
+                ClientAuthMethod::PrivateKeyJwt,
+                ClientAuthMethod::ClientSecretBasic,
+                ClientAuthMethod::ClientSecretPost,
+            ],
+        )
+        .unwrap()
+        .token_endpoint_auth_signing_alg_values_supported(["ES256"])
+        .build()
+        .unwrap();
     let endpoint = TokenEndpoint::new().with_grant(JWT_BEARER, Arc::new(handler));
     let router = AuthorizationServerRouter::new(endpoint, signing.clone(), metadata)
         .build()
