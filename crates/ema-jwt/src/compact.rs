@@ -37,6 +37,28 @@ impl std::fmt::Debug for UnverifiedJws<'_> {
 impl<'a> UnverifiedJws<'a> {
     /// Decode `token`, refusing anything over `max_bytes`.
     pub fn decode(token: &'a str, max_bytes: usize) -> Result<Self, ErrorKind> {
+        Self::decode_with(token, max_bytes, |map| {
+            Header::from_object(map).map(|h| (h, ()))
+        })
+        .map(|(jws, ())| jws)
+    }
+
+    /// Decode an RFC 9449 DPoP proof: as [`UnverifiedJws::decode`], except that the header
+    /// may embed its public key in `jwk`, which is returned raw beside the token (see
+    /// [`Header`]'s DPoP path). Only the DPoP proof verifier uses this.
+    #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+    pub(crate) fn decode_dpop_proof(
+        token: &'a str,
+        max_bytes: usize,
+    ) -> Result<(Self, Option<Value>), ErrorKind> {
+        Self::decode_with(token, max_bytes, Header::from_object_allowing_proof_key)
+    }
+
+    fn decode_with<X>(
+        token: &'a str,
+        max_bytes: usize,
+        read_header: impl FnOnce(&Map<String, Value>) -> Result<(Header, X), ErrorKind>,
+    ) -> Result<(Self, X), ErrorKind> {
         if token.len() > max_bytes {
             return Err(ErrorKind::TooLarge {
                 len: token.len(),
@@ -62,7 +84,7 @@ impl<'a> UnverifiedJws<'a> {
             return Err(ErrorKind::EmptySegment(Segment::Header));
         }
         let header_bytes = b64::decode(h).ok_or(ErrorKind::InvalidBase64(Segment::Header))?;
-        let header = Header::from_object(&json::parse_object(&header_bytes, Segment::Header)?)?;
+        let (header, extra) = read_header(&json::parse_object(&header_bytes, Segment::Header)?)?;
         if p.is_empty() {
             return Err(ErrorKind::EmptySegment(Segment::Payload));
         }
@@ -72,13 +94,14 @@ impl<'a> UnverifiedJws<'a> {
         let payload = b64::decode(p).ok_or(ErrorKind::InvalidBase64(Segment::Payload))?;
         let signature = b64::decode(s).ok_or(ErrorKind::InvalidBase64(Segment::Signature))?;
         let claims = json::parse_object(&payload, Segment::Payload)?;
-        Ok(Self {
+        let jws = Self {
             token,
             signing_input_len: h.len() + 1 + p.len(),
             header,
             claims,
             signature,
-        })
+        };
+        Ok((jws, extra))
     }
 
     /// The validated header.

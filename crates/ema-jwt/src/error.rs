@@ -23,13 +23,17 @@ pub enum TokenKind {
     IdToken,
     /// An RFC 7523 §2.2 client assertion (`private_key_jwt`).
     ClientAssertion,
+    /// An RFC 9449 DPoP proof (`typ` `dpop+jwt`).
+    DpopProof,
 }
 
 impl TokenKind {
     /// The OAuth error code the digest prescribes for a token of this kind that fails validation:
     /// `invalid_grant` for ID-JAGs (AS-19), `invalid_token` for access tokens (RS-04),
-    /// `invalid_client` for client assertions (JWT-10) and `invalid_request` for ID tokens
-    /// presented as subject tokens (IDP-06, OQ-09).
+    /// `invalid_client` for client assertions (JWT-10), `invalid_request` for ID tokens
+    /// presented as subject tokens (IDP-06, OQ-09) and `invalid_dpop_proof` for DPoP proofs
+    /// (IDP-20, AS-17; RFC 9449 §5). A resource server answering a bad proof on a resource
+    /// request (RS-10, RFC 9449 §7.1) uses `invalid_dpop_proof` too.
     #[must_use]
     pub fn rejection_code(self) -> ErrorCode {
         match self {
@@ -37,6 +41,7 @@ impl TokenKind {
             Self::AccessToken => ErrorCode::InvalidToken,
             Self::IdToken => ErrorCode::InvalidRequest,
             Self::ClientAssertion => ErrorCode::InvalidClient,
+            Self::DpopProof => ErrorCode::InvalidDpopProof,
         }
     }
 }
@@ -48,6 +53,7 @@ impl fmt::Display for TokenKind {
             Self::AccessToken => "access token",
             Self::IdToken => "ID token",
             Self::ClientAssertion => "client assertion",
+            Self::DpopProof => "DPoP proof",
         })
     }
 }
@@ -232,9 +238,28 @@ pub enum ErrorKind {
     /// A `resource` value is not one the verifier serves (§6 step 16, AS-08).
     #[error("resource is not served here")]
     ResourceMismatch,
-    /// A `nonce` in an ID token differs from the expected one (CL-02).
+    /// A `nonce` in an ID token (CL-02) or a DPoP proof (RFC 9449 §8) differs from the
+    /// expected one.
     #[error("nonce does not match")]
     NonceMismatch,
+
+    // ---- DPoP proofs (IDP-20, AS-17, RS-10; RFC 9449 §4.3) ----
+    /// A header claiming `typ` `dpop+jwt` has no `jwk`, or a `jwk` that is not a JSON object
+    /// (RFC 9449 §4.2).
+    #[error("DPoP proof header has no public key (`jwk`)")]
+    MissingProofKey,
+    /// `htm` differs from the request method (RFC 9449 §4.3 check 8).
+    #[error("`htm` does not match the request method")]
+    HtmMismatch,
+    /// `htu` differs from the request URL, query and fragment ignored (RFC 9449 §4.3 check 9).
+    #[error("`htu` does not match the request URL")]
+    HtuMismatch,
+    /// `ath` differs from the hash of the presented access token (RFC 9449 §4.3 check 12).
+    #[error("`ath` does not match the access token")]
+    AthMismatch,
+    /// `iat` is older than the accepted proof age plus skew (RFC 9449 §4.3 check 11).
+    #[error("DPoP proof is too old")]
+    ProofTooOld,
 
     // ---- minting and configuration ----
     /// The system random generator failed.
@@ -385,6 +410,12 @@ mod tests {
         assert_eq!(e.oauth_error_code(), ErrorCode::InvalidClient);
         let e = Error::for_token(TokenKind::IdToken, ErrorKind::Expired);
         assert_eq!(e.oauth_error_code(), ErrorCode::InvalidRequest);
+        let e = Error::for_token(TokenKind::DpopProof, ErrorKind::HtmMismatch);
+        assert_eq!(e.oauth_error_code(), ErrorCode::InvalidDpopProof);
+        assert_eq!(
+            e.to_string(),
+            "DPoP proof: `htm` does not match the request method"
+        );
         assert_eq!(
             Error::new(ErrorKind::Randomness).oauth_error_code(),
             ErrorCode::ServerError

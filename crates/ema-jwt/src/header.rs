@@ -9,6 +9,11 @@ use crate::error::ErrorKind;
 /// (RFC 8725 §3.10, AS-18); a token carrying any of these is rejected outright.
 const KEY_BEARING: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
 
+#[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+/// The key-bearing parameters still refused in a DPoP proof header: a proof carries its key in
+/// `jwk` and nowhere else (RFC 9449 §4.2); a URL or certificate chain is never followed.
+const PROOF_KEY_BEARING: [&str; 3] = ["jku", "x5u", "x5c"];
+
 /// A validated JOSE header.
 ///
 /// Reading it enforces: `alg` present, a string, and an asymmetric algorithm this crate
@@ -40,14 +45,34 @@ impl Header {
         }
     }
 
-    /// Read a header from its parsed JSON object.
+    /// Read a header from its parsed JSON object. Every key-bearing parameter (`jwk`, `jku`,
+    /// `x5u`, `x5c`) is refused: this is the path of every token kind but DPoP proofs.
     pub(crate) fn from_object(map: &Map<String, Value>) -> Result<Self, ErrorKind> {
+        Self::read(map, &KEY_BEARING)
+    }
+
+    /// Read the header of an RFC 9449 DPoP proof: as [`Header::from_object`], except that an
+    /// embedded `jwk` is let through and returned beside the header (`jku`, `x5u` and `x5c`
+    /// are still refused). Only `verify::dpop` calls this; the caller must then require
+    /// `typ` `dpop+jwt` and verify the proof's signature with that key alone.
+    ///
+    /// The returned value is the raw `jwk` member, not yet checked to be an object or a public
+    /// key.
+    #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+    pub(crate) fn from_object_allowing_proof_key(
+        map: &Map<String, Value>,
+    ) -> Result<(Self, Option<Value>), ErrorKind> {
+        let header = Self::read(map, &PROOF_KEY_BEARING)?;
+        Ok((header, map.get("jwk").cloned()))
+    }
+
+    fn read(map: &Map<String, Value>, refused: &[&'static str]) -> Result<Self, ErrorKind> {
         let alg = match map.get("alg") {
             None => return Err(ErrorKind::MissingAlgorithm),
             Some(Value::String(s)) => Algorithm::from_header(s)?,
             Some(_) => return Err(ErrorKind::InvalidHeader("alg")),
         };
-        for name in KEY_BEARING {
+        for &name in refused {
             if map.contains_key(name) {
                 return Err(ErrorKind::EmbeddedKey(name));
             }
@@ -155,6 +180,40 @@ mod tests {
             m.insert(name.into(), json!("https://attacker.example/jwks"));
             assert_eq!(Header::from_object(&m), Err(ErrorKind::EmbeddedKey(name)));
         }
+    }
+
+    #[test]
+    #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+    fn dpop_path_lets_jwk_through_and_nothing_else() {
+        let m = match json!({"alg":"ES256","typ":"dpop+jwt","jwk":{"kty":"EC"}}) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        // The ordinary path still refuses it.
+        assert_eq!(Header::from_object(&m), Err(ErrorKind::EmbeddedKey("jwk")));
+        let (h, jwk) = Header::from_object_allowing_proof_key(&m).unwrap();
+        assert_eq!(h.typ.as_deref(), Some("dpop+jwt"));
+        assert_eq!(jwk, Some(json!({"kty":"EC"})));
+        for name in PROOF_KEY_BEARING {
+            let mut m = m.clone();
+            m.insert(name.into(), json!("https://attacker.example/jwks"));
+            assert_eq!(
+                Header::from_object_allowing_proof_key(&m),
+                Err(ErrorKind::EmbeddedKey(name))
+            );
+        }
+        let mut none = m.clone();
+        none.insert("alg".into(), json!("none"));
+        assert_eq!(
+            Header::from_object_allowing_proof_key(&none),
+            Err(ErrorKind::UnsecuredJwt)
+        );
+        let mut crit = m;
+        crit.insert("crit".into(), json!(["b64"]));
+        assert_eq!(
+            Header::from_object_allowing_proof_key(&crit),
+            Err(ErrorKind::UnsupportedCritical("b64".into()))
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Strict JOSE for MCP **Enterprise-Managed Authorization**: keys, JWKS, and typed signing and
-//! validation of ID-JAGs, RFC 9068 access tokens, OpenID Connect ID tokens and
-//! `private_key_jwt` client assertions. No I/O.
+//! validation of ID-JAGs, RFC 9068 access tokens, OpenID Connect ID tokens,
+//! `private_key_jwt` client assertions and RFC 9449 DPoP proofs. No I/O.
 //!
 //! - **Strict by default.** JWS Compact only; `alg: none`, `HS*` and JWE refused; one `typ`
 //!   per token kind so no token validates as another kind (JWT-03); keys pinned to one
-//!   algorithm and never taken from token headers (`jwk`, `jku`, `x5u`, `x5c`); repeated JSON
+//!   algorithm and never taken from token headers (`jwk`, `jku`, `x5u`, `x5c`), with one
+//!   documented exception: a DPoP proof's own `jwk`, which only proves possession and whose
+//!   thumbprint the caller compares with `cnf.jkt` (`verify::DpopProofVerifier`); repeated JSON
 //!   member names refused (JWT-11); 16 KiB size cap; exact issuer, audience, client and
 //!   resource matching; time checks against an injected [`ema_types::Clock`].
 //! - **Typed errors.** Each [`ErrorKind`] names one rule, for tests and logs; the

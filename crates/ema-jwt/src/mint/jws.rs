@@ -23,10 +23,19 @@ pub fn sign_jws<C: Serialize>(
     claims: &C,
 ) -> Result<String, Error> {
     let header = Header::new(key.algorithm(), typ, Some(key.kid()));
-    let header_json = header.to_json()?;
+    sign_with_header_json(key, &header.to_json()?, claims)
+}
+
+/// Sign `claims` with `key` under a header given as its JSON bytes. Only minters whose header
+/// carries more than `alg`, `typ` and `kid` use this (the DPoP proof's `jwk`).
+pub(crate) fn sign_with_header_json<C: Serialize>(
+    key: &SigningKey,
+    header_json: &[u8],
+    claims: &C,
+) -> Result<String, Error> {
     let payload = serde_json::to_vec(claims).map_err(|_| ErrorKind::Serialization)?;
     let mut out = String::with_capacity((header_json.len() + payload.len()) * 4 / 3 + 100);
-    out.push_str(&b64::encode(&header_json));
+    out.push_str(&b64::encode(header_json));
     out.push('.');
     out.push_str(&b64::encode(&payload));
     let signature = key.sign(out.as_bytes())?;

@@ -1,11 +1,13 @@
 //! Minting: ID-JAGs (IDP-15), RFC 9068 access tokens (AS-14), `private_key_jwt` client
-//! assertions (JWT-10), and any JWS from a serializable claims set.
+//! assertions (JWT-10), RFC 9449 DPoP proofs (CL-23), and any JWS from a serializable claims
+//! set.
 //!
 //! Minters fill `iss`, `iat`, `exp` and a `jti` of 128 random bits from the injected clock and
 //! random source, and write the header `alg`, `typ` and `kid` from the signing key.
 
 mod access_token;
 mod client_assertion;
+mod dpop;
 mod id_jag;
 mod jws;
 
@@ -13,6 +15,7 @@ pub use access_token::{
     ACCESS_TOKEN_DEFAULT_TTL_SECS, ACCESS_TOKEN_MAX_TTL_SECS, AccessTokenGrant, AccessTokenMinter,
 };
 pub use client_assertion::{CLIENT_ASSERTION_TTL_SECS, ClientAssertionMinter};
+pub use dpop::DpopProofMinter;
 pub use id_jag::{ID_JAG_DEFAULT_TTL_SECS, IdJagGrant, IdJagMinter};
 pub use jws::sign_jws;
 

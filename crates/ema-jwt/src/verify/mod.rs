@@ -14,6 +14,7 @@
 mod access_token;
 mod anchor;
 pub(crate) mod client_assertion;
+pub(crate) mod dpop;
 pub(crate) mod id_jag;
 mod id_token;
 pub(crate) mod rules;
@@ -22,6 +23,10 @@ pub use access_token::AccessTokenVerifier;
 pub use anchor::TrustAnchor;
 pub use client_assertion::ClientAssertionVerifier;
 pub use client_assertion::{CLIENT_ASSERTION_MAX_LIFETIME_SECS, JOSE_TYPE_CLIENT_AUTHENTICATION};
+pub use dpop::{
+    DPOP_DEFAULT_ALGORITHMS, DPOP_DEFAULT_MAX_AGE_SECS, DPOP_MAX_AGE_LIMIT_SECS,
+    DPOP_MAX_JTI_BYTES, DpopProofVerifier, DpopRequest, VerifiedDpopProof,
+};
 pub use id_jag::ID_JAG_MAX_LIFETIME_SECS;
 pub use id_jag::IdJagVerifier;
 pub use id_token::IdTokenVerifier;

@@ -520,6 +520,7 @@ pub fn expected_code(kind: TokenKind) -> ErrorCode {
         TokenKind::AccessToken => ErrorCode::InvalidToken,
         TokenKind::IdToken => ErrorCode::InvalidRequest,
         TokenKind::ClientAssertion => ErrorCode::InvalidClient,
+        TokenKind::DpopProof => ErrorCode::InvalidDpopProof,
         other => panic!("unexpected token kind {other:?}"),
     }
 }
