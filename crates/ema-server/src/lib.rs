@@ -39,6 +39,8 @@ pub mod authorization_server;
 pub mod axum;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
 pub mod client_auth;
+#[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+mod dpop;
 pub mod endpoint;
 pub mod idp;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]

@@ -550,7 +550,8 @@ async fn as_10_step_19_subject_mapping() {
 // ---------------------------------------------------------------- step 20 (AS-17)
 
 #[tokio::test]
-async fn as_17_step_20_dpop_proof_is_refused_until_supported() {
+async fn as_17_step_20_malformed_dpop_proof_is_invalid_dpop_proof() {
+    // The DPoP matrix is in tests/dpop_as_jwt_bearer.rs.
     let s = start(Options::default()).await;
     let form = [
         ("grant_type", JWT_BEARER),
@@ -725,6 +726,11 @@ async fn as_15_as_16_metadata_at_the_well_known_url_without_trusted_issuers() {
     assert_eq!(
         md["token_endpoint_auth_signing_alg_values_supported"],
         json!(["ES256"])
+    );
+    // AS-17: DPoP proofs are accepted.
+    assert_eq!(
+        md["dpop_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
     );
     let text = md.to_string();
     assert!(

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ema_jwt::mint::sign_jws;
+use ema_jwt::mint::{DpopProofMinter, sign_jws};
 use ema_jwt::verify::{IdJagVerifier, TrustAnchor};
 use ema_jwt::{Algorithm, KeySet, SigningKey};
 use ema_server::axum::IdpRouter;
@@ -20,7 +20,9 @@ use ema_server::keys::{KeySource, KeySourceError};
 use ema_server::replay::MemoryReplayStore;
 use ema_server::signing::SigningKeys;
 use ema_types::claims::IdTokenClaims;
-use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, Secret, basic_auth, urn};
+use ema_types::{
+    ClientId, FixedClock, Issuer, Resource, ScopeSet, Secret, SystemRandom, basic_auth, urn,
+};
 use serde_json::{Value, json};
 
 const NOW: u64 = 1_793_000_000;
@@ -128,6 +130,7 @@ fn idp(variant: Variant) -> Idp {
         .with_kid("idp-2026");
     let clock = FixedClock::new(NOW);
     let config = IdpConfig::builder(Issuer::new(IDP).unwrap())
+        .token_endpoint(TOKEN_URL)
         .audience(
             TrustedAudience::new(Issuer::new(AS).unwrap())
                 .alias("urn:toolhub:as")
@@ -189,7 +192,7 @@ fn idp(variant: Variant) -> Idp {
     };
     let ctx = ClientAuthContext::new(
         Issuer::new(IDP).unwrap(),
-        Arc::new(MemoryReplayStore::new(1000)),
+        Arc::new(MemoryReplayStore::with_clock(1000, Arc::new(clock.clone()))),
         Arc::new(clock.clone()),
     )
     .allow_public_clients(matches!(variant, Variant::PublicAllowed));
@@ -740,13 +743,142 @@ async fn idp_19_step_up_is_insufficient_user_authentication_with_max_age() {
     );
 }
 
+fn dpop_client() -> DpopProofMinter {
+    DpopProofMinter::new(SigningKey::generate(Algorithm::ES256).unwrap())
+}
+
+fn dpop_proof_at(client: &DpopProofMinter, method: &str, url: &str, now: u64) -> String {
+    client
+        .mint(
+            method,
+            url,
+            None,
+            None,
+            &FixedClock::new(now),
+            &SystemRandom,
+        )
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
 #[tokio::test]
-async fn idp_20_dpop_header_is_refused_with_invalid_dpop_proof() {
+async fn idp_20_valid_dpop_proof_binds_the_id_jag_to_its_key() {
     let idp = idp(Variant::Plain);
+    let client = dpop_client();
+    let proof = dpop_proof_at(&client, "POST", TOKEN_URL, NOW);
     let r = idp
-        .post_with(idp.body(""), &[basic(), ("dpop", "eyJ.eyJ.sig".to_owned())])
+        .post_with(idp.body(""), &[basic(), ("dpop", proof)])
+        .await;
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    // The response is unchanged (an ID-JAG is still `N_A`); the binding is in the claims.
+    assert_eq!(json_body(&r)["token_type"], "N_A");
+    assert_eq!(id_jag_claims(&r)["cnf"], json!({"jkt": client.jkt()}));
+}
+
+#[tokio::test]
+async fn idp_20_without_dpop_the_id_jag_is_unbound() {
+    let idp = idp(Variant::Plain);
+    let r = idp.post(idp.body("")).await;
+    assert_eq!(r.status(), 200);
+    assert!(!id_jag_claims(&r).contains_key("cnf"));
+}
+
+#[tokio::test]
+async fn idp_20_invalid_dpop_proofs_are_invalid_dpop_proof() {
+    let idp = idp(Variant::Plain);
+    let client = dpop_client();
+    for (label, proof) in [
+        ("garbage", "eyJ.eyJ.sig".to_owned()),
+        ("htm GET", dpop_proof_at(&client, "GET", TOKEN_URL, NOW)),
+        (
+            "htu of another endpoint",
+            dpop_proof_at(&client, "POST", "https://login.acme-idp.test/token", NOW),
+        ),
+        (
+            "htu of the loopback address",
+            dpop_proof_at(&client, "POST", &idp.url("/oauth2/v1/token"), NOW),
+        ),
+        (
+            "too old",
+            dpop_proof_at(&client, "POST", TOKEN_URL, NOW - 400),
+        ),
+        (
+            "future",
+            dpop_proof_at(&client, "POST", TOKEN_URL, NOW + 120),
+        ),
+    ] {
+        let r = idp
+            .post_with(idp.body(""), &[basic(), ("dpop", proof)])
+            .await;
+        assert_error(&r, 400, "invalid_dpop_proof");
+        assert_eq!(
+            json_body(&r),
+            json!({"error": "invalid_dpop_proof", "error_description": "invalid DPoP proof"}),
+            "{label}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn idp_20_two_dpop_headers_are_invalid_dpop_proof() {
+    let idp = idp(Variant::Plain);
+    let client = dpop_client();
+    let p1 = dpop_proof_at(&client, "POST", TOKEN_URL, NOW);
+    let p2 = dpop_proof_at(&client, "POST", TOKEN_URL, NOW);
+    let r = idp
+        .post_with(idp.body(""), &[basic(), ("dpop", p1), ("dpop", p2)])
         .await;
     assert_error(&r, 400, "invalid_dpop_proof");
+}
+
+#[tokio::test]
+async fn idp_20_dpop_proof_jti_is_single_use() {
+    let idp = idp(Variant::Plain);
+    let client = dpop_client();
+    let proof = dpop_proof_at(&client, "POST", TOKEN_URL, NOW);
+    let r = idp
+        .post_with(idp.body(""), &[basic(), ("dpop", proof.clone())])
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = idp
+        .post_with(idp.body(""), &[basic(), ("dpop", proof)])
+        .await;
+    assert_error(&r, 400, "invalid_dpop_proof");
+}
+
+#[tokio::test]
+async fn idp_20_proof_is_checked_after_client_authentication() {
+    let idp = idp(Variant::Plain);
+    let r = idp
+        .post_with(
+            idp.body(""),
+            &[
+                basic_as(CLIENT, "wrong"),
+                ("dpop", "eyJ.eyJ.sig".to_owned()),
+            ],
+        )
+        .await;
+    assert_error(&r, 401, "invalid_client");
+}
+
+#[test]
+fn idp_20_token_endpoint_defaults_to_the_issuer_and_is_validated() {
+    let config = IdpConfig::builder(Issuer::new(IDP).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(config.token_endpoint(), "https://login.acme-idp.test/token");
+    let config = IdpConfig::builder(Issuer::new(IDP).unwrap())
+        .token_endpoint(TOKEN_URL)
+        .build()
+        .unwrap();
+    assert_eq!(config.token_endpoint(), TOKEN_URL);
+    assert!(
+        IdpConfig::builder(Issuer::new(IDP).unwrap())
+            .token_endpoint("/oauth2/v1/token")
+            .build()
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -778,6 +910,11 @@ async fn idp_21_metadata_advertises_token_exchange_and_id_jag() {
     assert_eq!(
         json["identity_chaining_requested_token_types_supported"],
         json!([urn::TOKEN_TYPE_ID_JAG])
+    );
+    // IDP-20: DPoP proofs are accepted.
+    assert_eq!(
+        json["dpop_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
     );
     assert!(md.advertises_id_jag_token_exchange());
 }

@@ -288,7 +288,6 @@ async fn rs_02_unsupported_scheme_is_treated_as_no_credentials() {
     let addr = f.serve().await;
     for h in [
         "Authorization: Basic ZGVzazpzZWNyZXQ=",
-        "Authorization: DPoP abc.def.ghi",
         "Authorization: Bearer",
         "Authorization: Bearer ",
     ] {
@@ -544,7 +543,28 @@ async fn rs_07_token_only_in_query_is_never_accepted() {
 async fn rs_07_token_of_another_resource_or_dpop_bound_is_refused() {
     let f = fixture();
     let addr = f.serve().await;
+    // A DPoP-bound token sent as a bearer token (RS-10): the Bearer challenge comes first,
+    // then a DPoP one (see tests/dpop_resource_server.rs).
     assert_invalid_token(addr, &f.token_with(AS, MCP, "tickets:read", true)).await;
+}
+
+#[tokio::test]
+async fn rs_10_dpop_scheme_with_a_malformed_token_is_invalid_token() {
+    let f = fixture();
+    let addr = f.serve().await;
+    let r = send(
+        addr,
+        "GET",
+        "/mcp",
+        &["Authorization: DPoP abc.def.ghi"],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.www_authenticate(),
+        format!(r#"Bearer error="invalid_token", resource_metadata="{PRM}""#)
+    );
 }
 
 #[tokio::test]

@@ -107,9 +107,25 @@ pub struct AuthorizationServerConfig {
     pub allow_actor_claim: bool,
     /// Accept the token endpoint URL as a client assertion's `aud` (JWT-10 legacy).
     pub legacy_token_endpoint_audience: Option<String>,
+    /// The absolute URL of this AS's token endpoint as clients call it: the `htu` of DPoP
+    /// proofs (AS-17). `None`: the issuer followed by `/token` (see
+    /// [`Self::dpop_token_endpoint`]).
+    pub token_endpoint: Option<String>,
+    /// Refuse ID-JAGs that are not DPoP-bound and requests without a DPoP proof (AS-17:
+    /// `invalid_grant`; default off).
+    pub require_dpop: bool,
 }
 
 impl AuthorizationServerConfig {
+    /// The `htu` DPoP proofs must carry at the token endpoint (AS-17): [`Self::token_endpoint`]
+    /// when set, else the issuer followed by `/token`.
+    #[must_use]
+    pub fn dpop_token_endpoint(&self) -> String {
+        self.token_endpoint
+            .clone()
+            .unwrap_or_else(|| crate::dpop::default_token_endpoint(self.issuer.as_str()))
+    }
+
     /// A builder for the AS `issuer`.
     pub fn builder(issuer: Issuer) -> AuthorizationServerConfigBuilder {
         AuthorizationServerConfigBuilder {
@@ -124,6 +140,8 @@ impl AuthorizationServerConfig {
                 allow_public_clients: false,
                 allow_actor_claim: false,
                 legacy_token_endpoint_audience: None,
+                token_endpoint: None,
+                require_dpop: false,
             },
         }
     }
@@ -215,6 +233,19 @@ impl AuthorizationServerConfigBuilder {
         self
     }
 
+    /// The absolute `http(s)` URL of the token endpoint, the `htu` of DPoP proofs (AS-17;
+    /// default: the issuer followed by `/token`).
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.config.token_endpoint = Some(url.into());
+        self
+    }
+
+    /// AS-17: require sender-constrained (DPoP) access tokens (default off).
+    pub fn require_dpop(mut self, require: bool) -> Self {
+        self.config.require_dpop = require;
+        self
+    }
+
     /// Validate and build.
     ///
     /// # Errors
@@ -225,6 +256,14 @@ impl AuthorizationServerConfigBuilder {
     /// `allow_missing_resource` with other than exactly one resource.
     pub fn build(self) -> Result<AuthorizationServerConfig, ConfigError> {
         let c = self.config;
+        if c.token_endpoint
+            .as_deref()
+            .is_some_and(|u| !crate::dpop::is_absolute_http_url(u))
+        {
+            return Err(ConfigError::new(
+                "token_endpoint is not an absolute http(s) URL",
+            ));
+        }
         if c.trusted_issuers.is_empty() {
             return Err(ConfigError::new("no trusted issuer"));
         }

@@ -14,7 +14,9 @@ impl AuthorizationServerConfig {
     /// `jwks_uri`, `token_endpoint_auth_methods_supported` = `auth_methods` (plus `none` when
     /// public clients are allowed), `token_endpoint_auth_signing_alg_values_supported` =
     /// ES256, RS256 when `private_key_jwt` is offered, `scopes_supported` = the scopes of
-    /// every served resource except `offline_access`, and (always, from the builder) the
+    /// every served resource except `offline_access`, `dpop_signing_alg_values_supported` =
+    /// ES256, EdDSA (AS-17; a warning is logged when `token_endpoint` is not
+    /// [`Self::dpop_token_endpoint`]), and (always, from the builder) the
     /// jwt-bearer grant and the ID-JAG grant profile. Trusted issuers are never published
     /// (AS-16).
     ///
@@ -49,7 +51,20 @@ impl AuthorizationServerConfig {
                 .iter()
                 .filter(|s| s.as_str() != "offline_access")
                 .map(|s| s.as_str().to_owned()),
+        )
+        .dpop_signing_alg_values_supported(
+            ema_jwt::verify::DPOP_DEFAULT_ALGORITHMS
+                .iter()
+                .map(|a| a.as_str().to_owned()),
         );
+        if token_endpoint != self.dpop_token_endpoint() {
+            tracing::warn!(
+                token_endpoint,
+                dpop_htu = %self.dpop_token_endpoint(),
+                "the advertised token_endpoint is not the DPoP htu the AS checks; set \
+                 AuthorizationServerConfigBuilder::token_endpoint (AS-17)"
+            );
+        }
         if auth_methods.contains(&ClientAuthMethod::PrivateKeyJwt) {
             builder = builder
                 .token_endpoint_auth_signing_alg_values_supported(CLIENT_ASSERTION_ALGORITHMS);

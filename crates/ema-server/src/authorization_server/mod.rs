@@ -19,10 +19,10 @@
 //! | 18 | `authorization_details` (unsupported, OQ-17) | `invalid_authorization_details` |
 //! | 18 | `act` unless configured (OQ-19) | `invalid_grant` |
 //! | 19 | subject resolution ([`SubjectResolver`]) | `invalid_grant` |
-//! | 20 | a `DPoP` header (proofs not validated in this version) | `invalid_dpop_proof` |
-//! | 20 | `cnf` without a DPoP proof (AS-17) | `invalid_grant` |
+//! | 20 | several `DPoP` fields; a proof that fails RFC 9449 §4.3 (`htm` `POST`, `htu` = [`AuthorizationServerConfig::dpop_token_endpoint`]) or whose `jti` was seen (replay kind `dpop`) | `invalid_dpop_proof` |
+//! | 20 | `cnf` without a DPoP proof, `cnf.jkt` ≠ the proof's key thumbprint, or neither while [`AuthorizationServerConfig::require_dpop`] (AS-17) | `invalid_grant` |
 //! | 21 | replay reservation of (`iss`, `jti`) until `exp` + skew, **last** | `invalid_grant` |
-//! | 22 | mint: `aud` = the granted resource, no refresh token | — |
+//! | 22 | mint: `aud` = the granted resource, no refresh token; with a proof, `cnf.jkt` and `token_type` `DPoP` (AS-12) | — |
 //!
 //! ```
 //! use std::sync::Arc;
@@ -77,8 +77,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ema_jwt::mint::{AccessTokenGrant, AccessTokenMinter};
-use ema_jwt::verify::{IdJagVerifier, TrustAnchor};
-use ema_types::claims::IdJagClaims;
+use ema_jwt::verify::{DpopRequest, IdJagVerifier, TrustAnchor};
+use ema_types::claims::{Confirmation, IdJagClaims};
 use ema_types::{
     Clock, ErrorCode, Form, JwtBearerRequest, OneOrMany, ScopeSet, SecureRandom, SystemClock,
     SystemRandom, TokenResponse, urn,
@@ -105,6 +105,16 @@ pub const REPLAY_KIND_ID_JAG: &str = "id-jag";
 
 fn assertion_rejected(reason: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::InvalidGrant, reason).describe(ASSERTION_REJECTED)
+}
+
+fn dpop_rejection(failure: crate::dpop::DpopFailure) -> Rejection {
+    match failure {
+        crate::dpop::DpopFailure::Invalid(reason) => {
+            Rejection::new(ErrorCode::InvalidDpopProof, format!("{reason} (AS-17)"))
+                .describe("invalid DPoP proof")
+        }
+        crate::dpop::DpopFailure::Server(reason) => server_error(reason),
+    }
 }
 
 fn server_error(reason: impl Into<String>) -> Rejection {
@@ -306,19 +316,8 @@ impl JwtBearerGrant {
             Ok(None) => return Err(assertion_rejected("ID-JAG: subject not resolved (AS-10)")),
             Err(e) => return Err(server_error(format!("subject resolver failed: {e}"))),
         };
-        // 20. DPoP (AS-17). Proof validation is not implemented: refuse any proof.
-        if request.headers().contains_key("dpop") {
-            return Err(Rejection::new(
-                ErrorCode::InvalidDpopProof,
-                "DPoP proofs are not supported by this server",
-            )
-            .describe("DPoP not supported"));
-        }
-        if claims.cnf.is_some() {
-            return Err(assertion_rejected(
-                "ID-JAG: cnf present without a DPoP proof (AS-17)",
-            ));
-        }
+        // 20. DPoP (AS-17): the binding of the access token, if any.
+        let bound_jkt = self.check_dpop(request, &claims).await?;
         // 21. Replay, last (AS-11).
         let key = ReplayKey {
             kind: REPLAY_KIND_ID_JAG,
@@ -347,6 +346,7 @@ impl JwtBearerGrant {
         at.auth_time = claims.auth_time;
         at.acr = claims.acr.clone();
         at.amr = claims.amr.clone();
+        at.cnf = bound_jkt.clone().map(Confirmation::jkt);
         let minter = AccessTokenMinter::new(self.config.issuer.clone(), self.signing.active())
             .with_ttl(self.config.access_token_ttl)
             .map_err(|e| server_error(format!("minter: {}", e.kind())))?;
@@ -361,8 +361,72 @@ impl JwtBearerGrant {
             "access token issued"
         );
         let mut body = TokenResponse::bearer(minted.token, minter.ttl(), scope);
+        if bound_jkt.is_some() {
+            // AS-12: a DPoP-bound token is announced as such.
+            body.token_type = urn::TOKEN_TYPE_DPOP.to_owned();
+        }
         body.resource = Some(OneOrMany::One(resource.resource.as_str().to_owned()));
         Ok(json_response(StatusCode::OK, &body))
+    }
+
+    /// §6 step 20 (AS-17): verify the proof (if any) and decide the binding.
+    ///
+    /// | ID-JAG `cnf.jkt` | proof | result |
+    /// |---|---|---|
+    /// | present | valid, same `jkt` | bound to `jkt` |
+    /// | present | valid, other `jkt` | `invalid_grant` |
+    /// | present | absent | `invalid_grant` |
+    /// | absent | valid | bound to the proof `jkt` |
+    /// | absent | absent | unbound, or `invalid_grant` when `require_dpop` |
+    /// | any | invalid or replayed | `invalid_dpop_proof` |
+    async fn check_dpop(
+        &self,
+        request: &HttpRequest,
+        claims: &IdJagClaims,
+    ) -> Result<Option<String>, Rejection> {
+        let proof = crate::dpop::single_proof(request.headers()).map_err(dpop_rejection)?;
+        let cnf_jkt = match &claims.cnf {
+            None => None,
+            Some(cnf) => Some(
+                cnf.jkt
+                    .as_deref()
+                    .ok_or_else(|| assertion_rejected("ID-JAG: cnf without jkt (AS-17)"))?,
+            ),
+        };
+        let Some(proof) = proof else {
+            if cnf_jkt.is_some() {
+                return Err(assertion_rejected(
+                    "ID-JAG: cnf present without a DPoP proof (AS-17)",
+                ));
+            }
+            if self.config.require_dpop {
+                return Err(assertion_rejected(
+                    "DPoP required and neither cnf nor a DPoP proof (AS-17)",
+                ));
+            }
+            return Ok(None);
+        };
+        let htu = self.config.dpop_token_endpoint();
+        let verified = crate::dpop::verify_and_reserve(
+            proof,
+            &DpopRequest::new("POST", &htu),
+            self.config.skew,
+            self.replay.as_ref(),
+            self.clock.as_ref(),
+        )
+        .await
+        .map_err(dpop_rejection)?;
+        if let Some(jkt) = cnf_jkt
+            && !bool::from(subtle::ConstantTimeEq::ct_eq(
+                jkt.as_bytes(),
+                verified.jkt.as_bytes(),
+            ))
+        {
+            return Err(assertion_rejected(
+                "ID-JAG: cnf.jkt does not match the DPoP proof key (AS-17)",
+            ));
+        }
+        Ok(Some(verified.jkt))
     }
 
     fn granted_resource(

@@ -119,6 +119,11 @@ impl fmt::Debug for ClientAuthContext {
 }
 
 impl ClientAuthContext {
+    /// The replay store (shared with DPoP proof `jti`s, IDP-20).
+    pub(crate) fn replay(&self) -> &Arc<dyn ReplayStore> {
+        &self.replay
+    }
+
     /// A context for the server `issuer`; public clients refused, assertion `aud` = `issuer`
     /// only, skew 60 s.
     #[must_use]

@@ -127,6 +127,7 @@ pub struct IdpConfig {
     pub(crate) ttl: u64,
     pub(crate) skew: u64,
     pub(crate) id_token_algorithms: Vec<Algorithm>,
+    pub(crate) token_endpoint: String,
 }
 
 impl IdpConfig {
@@ -138,7 +139,16 @@ impl IdpConfig {
             ttl: ID_JAG_DEFAULT_TTL_SECS,
             skew: DEFAULT_SKEW_SECS,
             id_token_algorithms: vec![Algorithm::ES256, Algorithm::RS256],
+            token_endpoint: None,
         }
+    }
+
+    /// The absolute URL of the IdP token endpoint, the `htu` DPoP proofs must carry
+    /// (IDP-20): the one given to [`IdpConfigBuilder::token_endpoint`], by default the
+    /// issuer followed by `/token`.
+    #[must_use]
+    pub fn token_endpoint(&self) -> &str {
+        &self.token_endpoint
     }
 
     /// The IdP issuer.
@@ -168,7 +178,9 @@ impl IdpConfig {
     /// The IdP's metadata (IDP-21): `issuer`, the given endpoints, `response_types_supported`
     /// `["code"]`, `grant_types_supported` with the token-exchange grant,
     /// `identity_chaining_requested_token_types_supported` with the ID-JAG type, and the
-    /// client authentication methods of [`crate::client_auth`]. `loopback_http` allows `http`
+    /// client authentication methods of [`crate::client_auth`], and
+    /// `dpop_signing_alg_values_supported` ES256, EdDSA (IDP-20; a warning is logged when
+    /// `token_endpoint` is not [`Self::token_endpoint`]). `loopback_http` allows `http`
     /// on loopback hosts (development).
     pub fn metadata(
         &self,
@@ -178,6 +190,14 @@ impl IdpConfig {
         loopback_http: bool,
     ) -> Result<AuthorizationServerMetadata, IdpConfigError> {
         let bad = |what: &str| IdpConfigError::Metadata(format!("{what} is not a URL"));
+        if token_endpoint != self.token_endpoint {
+            tracing::warn!(
+                token_endpoint,
+                dpop_htu = %self.token_endpoint,
+                "the advertised token_endpoint is not the DPoP htu the IdP checks; set \
+                 IdpConfigBuilder::token_endpoint (IDP-20)"
+            );
+        }
         let algs: Vec<&str> = self
             .id_token_algorithms
             .iter()
@@ -200,6 +220,11 @@ impl IdpConfig {
         .token_endpoint_auth_signing_alg_values_supported(["ES256", "RS256"])
         .subject_types_supported(["public"])
         .id_token_signing_alg_values_supported(algs)
+        .dpop_signing_alg_values_supported(
+            ema_jwt::verify::DPOP_DEFAULT_ALGORITHMS
+                .iter()
+                .map(|a| a.as_str().to_owned()),
+        )
         .scheme_policy(if loopback_http {
             SchemePolicy::AllowLoopbackHttp
         } else {
@@ -219,9 +244,17 @@ pub struct IdpConfigBuilder {
     ttl: u64,
     skew: u64,
     id_token_algorithms: Vec<Algorithm>,
+    token_endpoint: Option<String>,
 }
 
 impl IdpConfigBuilder {
+    /// The absolute `http(s)` URL of the token endpoint this grant is served at, as clients
+    /// call it: the `htu` of DPoP proofs (IDP-20). Default: the issuer followed by `/token`.
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+
     /// Serve an authorization server (IDP-09, IDP-10).
     pub fn audience(mut self, audience: TrustedAudience) -> Self {
         self.audiences.push(audience);
@@ -257,6 +290,15 @@ impl IdpConfigBuilder {
         if self.id_token_algorithms.is_empty() {
             return Err(IdpConfigError::NoAlgorithms);
         }
+        let token_endpoint = match self.token_endpoint {
+            Some(url) => url,
+            None => crate::dpop::default_token_endpoint(self.issuer.as_str()),
+        };
+        if !crate::dpop::is_absolute_http_url(&token_endpoint) {
+            return Err(IdpConfigError::Metadata(
+                "token_endpoint is not an absolute http(s) URL".to_owned(),
+            ));
+        }
         let mut names: Vec<&str> = Vec::new();
         for a in &self.audiences {
             if a.resources.is_empty() {
@@ -277,6 +319,7 @@ impl IdpConfigBuilder {
             ttl: self.ttl,
             skew: self.skew,
             id_token_algorithms: self.id_token_algorithms,
+            token_endpoint,
         })
     }
 }

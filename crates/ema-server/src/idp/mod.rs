@@ -13,9 +13,13 @@
 //!    ID-JAG, exactly one `audience` (several → `invalid_target`), no `actor_token`
 //!    (OQ-19 → `invalid_request`), and at least one `resource` (OQ-02: required for EMA
 //!    audiences; a missing required parameter is `invalid_request`);
-//! 3. a `DPoP` header is refused with `invalid_dpop_proof`: DPoP proof validation (IDP-20)
-//!    is not implemented, and issuing an unbound ID-JAG to a client that asked for a bound
-//!    one would silently drop the sender constraint;
+//! 3. DPoP (IDP-20): without a `DPoP` header the ID-JAG is unbound. With exactly one, the
+//!    proof must verify ([`DpopProofVerifier`](ema_jwt::verify::DpopProofVerifier): `htm`
+//!    `POST`, `htu` = [`IdpConfig::token_endpoint`], age ≤ 300 s + skew) and its `jti` must be
+//!    new (reserved in the client-authentication replay store, kind `dpop`, until `iat` +
+//!    300 s + skew); the ID-JAG then carries `cnf.jkt` = the proof key's thumbprint. Several
+//!    `DPoP` fields, an invalid or a replayed proof are `invalid_dpop_proof` (400); a failing
+//!    replay store is `server_error` (500). Server nonces (RFC 9449 §8) are not issued;
 //! 4. the audience: the AS issuer or a configured alias (IDP-09), else `invalid_target`; each
 //!    resource must be allowed for that AS (IDP-10), else `invalid_target`;
 //! 5. the subject token (IDP-05, IDP-06, IDP-08, IDP-22): an ID token signed by this IdP's
@@ -46,7 +50,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ema_jwt::mint::{IdJagGrant, IdJagMinter};
-use ema_jwt::verify::IdTokenVerifier;
+use ema_jwt::verify::{DpopRequest, IdTokenVerifier};
+use ema_types::claims::Confirmation;
 use ema_types::{
     ErrorCode, Form, Resource, SecureRandom, SystemRandom, TokenExchangeRequest,
     TokenExchangeResponse, TokenType, urn,
@@ -210,14 +215,8 @@ impl TokenExchangeGrant {
             );
         }
 
-        // 3. DPoP (IDP-20) is not implemented: refuse rather than issue an unbound ID-JAG.
-        if request.headers().contains_key("dpop") {
-            return Err(Rejection::new(
-                ErrorCode::InvalidDpopProof,
-                "DPoP header present; DPoP proofs are not supported by this IdP (IDP-20)",
-            )
-            .describe("DPoP is not supported"));
-        }
+        // 3. DPoP (IDP-20): a proof binds the ID-JAG to its key (`cnf.jkt`).
+        let dpop_jkt = self.check_dpop(request).await?;
 
         // 4. Audience and (audience, resource) pairs (IDP-09, IDP-10).
         let Some(target) = self.config.resolve_audience(audience) else {
@@ -319,6 +318,7 @@ impl TokenExchangeGrant {
         }
         id_jag.tenant = target.tenant.clone();
         id_jag.aud_tenant = target.aud_tenant.clone();
+        id_jag.cnf = dpop_jkt.map(Confirmation::jkt);
         let clock = self.client_auth.clock();
         let minter = IdJagMinter::new(self.config.issuer.clone(), self.signing.active())
             .with_ttl(self.config.ttl)
@@ -335,6 +335,26 @@ impl TokenExchangeGrant {
         let scope = (!grant.scope.is_empty()).then_some(grant.scope);
         let body = TokenExchangeResponse::id_jag(minted.token, minter.ttl(), scope);
         Ok(json_response(StatusCode::OK, &body))
+    }
+
+    /// IDP-20: at most one `DPoP` field; when present, a valid proof for `POST` to the token
+    /// endpoint whose `jti` was never seen, and its key thumbprint.
+    async fn check_dpop(&self, request: &HttpRequest) -> Result<Option<String>, Rejection> {
+        let proof = crate::dpop::single_proof(request.headers()).map_err(dpop_rejection)?;
+        let Some(proof) = proof else {
+            return Ok(None);
+        };
+        let clock = self.client_auth.clock();
+        let verified = crate::dpop::verify_and_reserve(
+            proof,
+            &DpopRequest::new("POST", &self.config.token_endpoint),
+            self.config.skew,
+            self.client_auth.replay().as_ref(),
+            &**clock,
+        )
+        .await
+        .map_err(dpop_rejection)?;
+        Ok(Some(verified.jkt))
     }
 
     async fn validate_subject(
@@ -439,6 +459,17 @@ impl GrantHandler for TokenExchangeGrant {
             Ok(response) => response,
             Err(rejection) => rejection.into_response(),
         }
+    }
+}
+
+fn dpop_rejection(failure: crate::dpop::DpopFailure) -> Rejection {
+    match failure {
+        crate::dpop::DpopFailure::Invalid(reason) => {
+            Rejection::new(ErrorCode::InvalidDpopProof, format!("{reason} (IDP-20)"))
+                .describe("invalid DPoP proof")
+        }
+        crate::dpop::DpopFailure::Server(reason) => Rejection::new(ErrorCode::ServerError, reason)
+            .with_status(StatusCode::INTERNAL_SERVER_ERROR),
     }
 }
 

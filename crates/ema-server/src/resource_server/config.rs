@@ -41,6 +41,7 @@ pub struct ResourceServerConfig {
     pub(crate) metadata_json: Vec<u8>,
     pub(crate) metadata_url: String,
     pub(crate) metadata_paths: Vec<String>,
+    pub(crate) external_origin: String,
 }
 
 impl ResourceServerConfig {
@@ -57,7 +58,17 @@ impl ResourceServerConfig {
             serve_root_metadata: false,
             scheme: SchemePolicy::HttpsOnly,
             implied: BTreeMap::new(),
+            external_origin: None,
         }
+    }
+
+    /// The external origin (`scheme://host[:port]`) DPoP proofs are checked against: a
+    /// request's `htu` is this origin followed by the request path (RS-10). Default: the
+    /// origin of the resource identifier; set it with
+    /// [`ResourceServerConfigBuilder::external_origin`] behind a proxy that changes it.
+    #[must_use]
+    pub fn external_origin(&self) -> &str {
+        &self.external_origin
     }
 
     /// The resource identifier.
@@ -111,9 +122,18 @@ pub struct ResourceServerConfigBuilder {
     serve_root_metadata: bool,
     scheme: SchemePolicy,
     implied: BTreeMap<Scope, ScopeSet>,
+    external_origin: Option<String>,
 }
 
 impl ResourceServerConfigBuilder {
+    /// The origin (`scheme://host[:port]`) clients reach this server at, for the `htu` of DPoP
+    /// proofs (RS-10). Default: the resource identifier's origin. A path, query or fragment
+    /// is refused by [`Self::build`].
+    pub fn external_origin(mut self, origin: impl Into<String>) -> Self {
+        self.external_origin = Some(origin.into());
+        self
+    }
+
     /// `scopes_supported` of the metadata, and the scopes of a missing-token challenge when an
     /// operation names none (RS-02). `offline_access` is refused (RS-08).
     pub fn scopes_supported(mut self, scopes: ScopeSet) -> Self {
@@ -175,6 +195,16 @@ impl ResourceServerConfigBuilder {
         if self.skew > MAX_SKEW_SECS {
             return Err(ConfigError::Skew(self.skew));
         }
+        let external_origin = match &self.external_origin {
+            Some(o) => origin_of(o.trim_end_matches('/'))
+                .filter(|parsed| parsed == o.trim_end_matches('/'))
+                .ok_or_else(|| {
+                    ConfigError::Metadata(format!("external origin `{o}` is not an origin"))
+                })?,
+            None => origin_of(self.resource.as_str()).ok_or_else(|| {
+                ConfigError::Metadata("resource identifier has no origin".to_owned())
+            })?,
+        };
         let mut builder = ProtectedResourceMetadataBuilder::new(self.resource.clone())
             .authorization_server(self.issuer.clone())
             .scopes_supported(self.scopes_supported.iter().map(|s| s.as_str().to_owned()))
@@ -206,6 +236,17 @@ impl ResourceServerConfigBuilder {
             metadata_json,
             metadata_url: url.to_string(),
             metadata_paths,
+            external_origin,
         })
     }
+}
+
+/// `scheme://authority` of an absolute `http(s)` URL.
+fn origin_of(url: &str) -> Option<String> {
+    let uri = http::Uri::try_from(url).ok()?;
+    let scheme = uri
+        .scheme_str()
+        .filter(|s| matches!(*s, "http" | "https"))?;
+    let authority = uri.authority()?;
+    Some(format!("{scheme}://{authority}"))
 }

@@ -20,6 +20,10 @@ pub enum DenialKind {
     /// A malformed request: several `Authorization` fields, or a token also (or only) sent in
     /// the query string or a form body (RS-06, RS-07): 400 `invalid_request`.
     InvalidRequest,
+    /// A DPoP-bound token whose DPoP proof is missing, invalid or replayed (RS-10, RFC 9449
+    /// §7.1): 401 `invalid_dpop_proof` (the `DPoP` challenge says so; the `Bearer` one says
+    /// `invalid_token`).
+    InvalidDpopProof,
     /// The authorization server's keys could not be had: 503, no challenge (the token may be
     /// fine; the client should retry rather than re-authorize).
     KeysUnavailable,
@@ -30,7 +34,9 @@ impl DenialKind {
     #[must_use]
     pub fn status(self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::MissingToken | Self::InvalidToken | Self::InvalidDpopProof => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -43,6 +49,7 @@ impl DenialKind {
         match self {
             Self::MissingToken => None,
             Self::InvalidToken => Some(ErrorCode::InvalidToken),
+            Self::InvalidDpopProof => Some(ErrorCode::InvalidDpopProof),
             Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
             Self::InvalidRequest => Some(ErrorCode::InvalidRequest),
             Self::KeysUnavailable => Some(ErrorCode::TemporarilyUnavailable),
@@ -59,6 +66,9 @@ pub struct AccessDenied {
     pub kind: DenialKind,
     /// The challenge (absent for [`DenialKind::KeysUnavailable`]).
     pub challenge: Option<Challenge>,
+    /// A second, `DPoP` challenge (RS-10, RFC 9449 §7.1) when the refusal concerns a
+    /// DPoP-bound token or a `DPoP` request; sent as a second `WWW-Authenticate` field.
+    pub dpop_challenge: Option<Box<Challenge>>,
     /// The precise reason, for logs only.
     pub log_reason: String,
 }
@@ -75,8 +85,36 @@ impl AccessDenied {
         Self {
             kind,
             challenge: build_challenge(kind, metadata_url, scope),
+            dpop_challenge: None,
             log_reason,
         }
+    }
+
+    /// Add the `DPoP` challenge: `DPoP error="<error>", resource_metadata="…", algs="…"`.
+    pub(crate) fn with_dpop_challenge(
+        mut self,
+        error: &ErrorCode,
+        metadata_url: &str,
+        algs: &[ema_jwt::Algorithm],
+    ) -> Self {
+        let built = metadata_url.parse().ok().and_then(|url| {
+            Challenge::builder(AuthScheme::DPoP)
+                .error(error)
+                .resource_metadata(&url)
+                .algs(algs.iter().map(|a| a.as_str()))
+                .build()
+                .ok()
+        });
+        self.dpop_challenge = built.map(Box::new);
+        self
+    }
+
+    /// The `WWW-Authenticate` value of the `DPoP` challenge, if any (RS-10).
+    #[must_use]
+    pub fn dpop_www_authenticate(&self) -> Option<HeaderValue> {
+        self.dpop_challenge
+            .as_ref()
+            .and_then(|c| HeaderValue::from_str(&c.to_string()).ok())
     }
 
     /// The HTTP status.
@@ -93,7 +131,8 @@ impl AccessDenied {
             .and_then(|c| HeaderValue::from_str(&c.to_string()).ok())
     }
 
-    /// The answer: status, `WWW-Authenticate`, `Cache-Control: no-store`, and a small JSON
+    /// The answer: status, `WWW-Authenticate` (then the `DPoP` challenge as a second field,
+    /// when there is one), `Cache-Control: no-store`, and a small JSON
     /// body `{"error":"…"}` (empty for a missing token, RFC 6750 §3.1).
     #[must_use]
     pub fn into_response<B: From<Vec<u8>>>(self) -> http::Response<B> {
@@ -108,6 +147,9 @@ impl AccessDenied {
         let headers = response.headers_mut();
         if let Some(value) = self.www_authenticate() {
             headers.insert(http::header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(value) = self.dpop_www_authenticate() {
+            headers.append(http::header::WWW_AUTHENTICATE, value);
         }
         headers.insert(
             http::header::CACHE_CONTROL,
@@ -140,7 +182,9 @@ fn build_challenge(kind: DenialKind, metadata_url: &str, scope: &ScopeSet) -> Op
             let b = Challenge::missing_token(AuthScheme::Bearer, &url);
             if scope.is_empty() { b } else { b.scope(scope) }.build()
         }
-        DenialKind::InvalidToken => Challenge::invalid_token(AuthScheme::Bearer, &url).build(),
+        DenialKind::InvalidToken | DenialKind::InvalidDpopProof => {
+            Challenge::invalid_token(AuthScheme::Bearer, &url).build()
+        }
         DenialKind::InsufficientScope => {
             Challenge::insufficient_scope(AuthScheme::Bearer, &url, scope).build()
         }

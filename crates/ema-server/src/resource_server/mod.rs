@@ -7,15 +7,30 @@
 //!
 //! | situation | answer |
 //! |---|---|
-//! | no `Authorization`, or a scheme other than `Bearer` (RS-02) | 401 `Bearer resource_metadata="…", scope="…"` (no `error`) |
-//! | token invalid, expired, wrong `typ`/`iss`/`aud`, DPoP-bound (RS-03, RS-04) | 401 `Bearer error="invalid_token", resource_metadata="…"` |
+//! | no `Authorization`, or a scheme other than `Bearer`/`DPoP` (RS-02) | 401 `Bearer resource_metadata="…", scope="…"` (no `error`) |
+//! | token invalid, expired, wrong `typ`/`iss`/`aud` (RS-03, RS-04) | 401 `Bearer error="invalid_token", resource_metadata="…"` |
 //! | token lacks scopes (RS-05) | 403 `Bearer error="insufficient_scope", scope="<needed>", resource_metadata="…"` |
 //! | two `Authorization` fields, token in the query or a form body (RS-06, RS-07) | 400 `Bearer error="invalid_request", resource_metadata="…"` |
 //!
 //! `offline_access` never appears in a challenge (RS-08). Tokens are read from the
 //! `Authorization` header only (RS-07); the query string is only inspected to refuse a token
-//! sent there. DPoP-bound tokens (`cnf`) are refused: RS-10 (DPoP) is not implemented, and
-//! accepting such a token as a bearer token would drop its sender constraint.
+//! sent there.
+//!
+//! DPoP (RS-10, RFC 9449 §7) is checked by [`AccessTokenGuard::check_request`] (the tower
+//! layer's entry point), which knows the request method and URL:
+//!
+//! | situation | answer |
+//! |---|---|
+//! | token with `cnf.jkt` sent as `Bearer`; token without `cnf` sent as `DPoP`; proof key ≠ `cnf.jkt` | 401 `Bearer error="invalid_token", …` + `DPoP error="invalid_token", resource_metadata="…", algs="ES256 EdDSA"` |
+//! | `DPoP` scheme with no proof, several `DPoP` fields, a proof failing RFC 9449 §4.3 (`htm` = method, `htu` = [`ResourceServerConfig::external_origin`] + path, `ath`, age) or replayed | 401 `Bearer error="invalid_token", …` + `DPoP error="invalid_dpop_proof", …` |
+//! | the DPoP replay store ([`AccessTokenGuard::with_dpop_replay_store`]) failed | 503, no challenge (fail closed, as for unavailable keys) |
+//!
+//! The `htu` base defaults to the resource identifier's origin: behind a proxy that serves
+//! the resource at another origin, set [`ResourceServerConfigBuilder::external_origin`].
+//! Server nonces (RFC 9449 §9) are not issued, and the MCP DPoP extension's
+//! `content_digest` claim is not checked (the guard does not see request bodies).
+//! [`AccessTokenGuard::check`] and [`AccessTokenGuard::check_with_query`] do not know the
+//! request URL and refuse DPoP-bound tokens with `invalid_token`.
 //!
 //! The tower layer in `tower` module (feature `tower`) runs the guard in front of any
 //! service.
@@ -29,12 +44,15 @@ pub use denial::{AccessDenied, DenialKind};
 
 use std::sync::Arc;
 
-use ema_jwt::verify::AccessTokenVerifier;
+use ema_jwt::verify::{
+    AccessTokenVerifier, DPOP_DEFAULT_ALGORITHMS, DpopProofVerifier, DpopRequest,
+};
 use ema_types::claims::AccessTokenClaims;
-use ema_types::{Clock, Form, ScopeSet, urn};
+use ema_types::{Clock, ErrorCode, Form, ScopeSet, urn};
 use http::{HeaderMap, Method, StatusCode};
 
 use crate::keys::KeySource;
+use crate::replay::ReplayStore;
 
 /// Who is calling, as the verified access token says (RS-03).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +76,7 @@ pub struct AccessTokenGuard {
     verifier: AccessTokenVerifier,
     keys: Arc<dyn KeySource>,
     clock: Arc<dyn Clock>,
+    dpop_replay: Option<Arc<dyn ReplayStore>>,
 }
 
 impl std::fmt::Debug for AccessTokenGuard {
@@ -85,7 +104,17 @@ impl AccessTokenGuard {
             verifier,
             keys,
             clock,
+            dpop_replay: None,
         })
+    }
+
+    /// Reserve the `jti` of every accepted DPoP proof in `store` (kind `dpop`, until `iat` +
+    /// 300 s + skew), refusing a replayed proof (RFC 9449 §11.1; RS-10). Without a store,
+    /// proofs are only bounded by their age.
+    #[must_use]
+    pub fn with_dpop_replay_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
+        self.dpop_replay = Some(store);
+        self
     }
 
     /// The configuration.
@@ -108,8 +137,41 @@ impl AccessTokenGuard {
 
     /// [`Self::check`], also refusing a request that carries `access_token` in its query
     /// string (RS-06 when a header token is present too, RS-07 otherwise).
+    ///
+    /// Without the request method and path, a DPoP-bound token cannot be checked and is
+    /// refused (`invalid_token`): use [`Self::check_request`] to accept them (RS-10).
     pub async fn check_with_query(
         &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        required: &ScopeSet,
+    ) -> Result<Principal, AccessDenied> {
+        self.check_inner(None, headers, query, required).await
+    }
+
+    /// The full check of a request (what the tower layer runs): [`Self::check_with_query`]
+    /// with the query of `uri`, plus DPoP (RS-10). A token with `cnf.jkt` must come as
+    /// `Authorization: DPoP <token>` with exactly one `DPoP` proof whose `htm` is `method`,
+    /// whose `htu` is [`ResourceServerConfig::external_origin`] followed by the path of `uri`,
+    /// whose `ath` is the token hash, and whose key thumbprint is `cnf.jkt`; the proof is
+    /// single use when a replay store is set ([`Self::with_dpop_replay_store`]). A bound token
+    /// sent as `Bearer`, or an unbound one sent as `DPoP`, is `invalid_token`; a bad proof is
+    /// `invalid_dpop_proof`. Both answers are 401 with the `Bearer` challenge and a `DPoP`
+    /// challenge. Unbound tokens keep working with `Bearer`.
+    pub async fn check_request(
+        &self,
+        method: &Method,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+        required: &ScopeSet,
+    ) -> Result<Principal, AccessDenied> {
+        self.check_inner(Some((method, uri)), headers, uri.query(), required)
+            .await
+    }
+
+    async fn check_inner(
+        &self,
+        request: Option<(&Method, &http::Uri)>,
         headers: &HeaderMap,
         query: Option<&str>,
         required: &ScopeSet,
@@ -121,9 +183,103 @@ impl AccessTokenGuard {
                 "access_token in the query string (RS-07)",
             ));
         }
-        let token = self.bearer_token(headers, required)?;
+        let (scheme, token) = self.bearer_token(headers, required)?;
         let claims = self.verify(token, required).await?;
+        let jkt = claims.cnf.as_ref().map(|c| c.jkt.as_deref());
+        match (scheme, jkt) {
+            (Scheme::Bearer, None) => {}
+            (Scheme::Bearer, Some(_)) => {
+                return Err(self.deny_dpop(
+                    DenialKind::InvalidToken,
+                    required,
+                    "DPoP-bound access token presented with the Bearer scheme (RS-10)",
+                ));
+            }
+            (Scheme::Dpop, None) => {
+                return Err(self.deny_dpop(
+                    DenialKind::InvalidToken,
+                    required,
+                    "unbound access token presented with the DPoP scheme (RS-10)",
+                ));
+            }
+            (Scheme::Dpop, Some(None)) => {
+                return Err(self.deny_dpop(
+                    DenialKind::InvalidToken,
+                    required,
+                    "access token cnf without jkt (RS-10)",
+                ));
+            }
+            (Scheme::Dpop, Some(Some(jkt))) => {
+                let Some((method, uri)) = request else {
+                    return Err(self.deny_dpop(
+                        DenialKind::InvalidToken,
+                        required,
+                        "DPoP-bound token checked without the request method and URL (RS-10)",
+                    ));
+                };
+                self.check_dpop_proof(method, uri, headers, token, jkt, required)
+                    .await?;
+            }
+        }
         self.authorize(claims, required)
+    }
+
+    async fn check_dpop_proof(
+        &self,
+        method: &Method,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+        token: &str,
+        jkt: &str,
+        required: &ScopeSet,
+    ) -> Result<(), AccessDenied> {
+        let bad_proof = |reason: &str| {
+            self.deny_dpop(
+                DenialKind::InvalidDpopProof,
+                required,
+                &format!("{reason} (RS-10)"),
+            )
+        };
+        let proof = match crate::dpop::single_proof(headers) {
+            Ok(Some(proof)) => proof,
+            Ok(None) => return Err(bad_proof("DPoP scheme without a DPoP proof")),
+            Err(crate::dpop::DpopFailure::Invalid(r) | crate::dpop::DpopFailure::Server(r)) => {
+                return Err(bad_proof(&r));
+            }
+        };
+        let url = format!("{}{}", self.config.external_origin, uri.path());
+        let dpop_request = DpopRequest::new(method.as_str(), &url).with_access_token(token);
+        let verified = match &self.dpop_replay {
+            Some(store) => crate::dpop::verify_and_reserve(
+                proof,
+                &dpop_request,
+                self.config.skew,
+                store.as_ref(),
+                &*self.clock,
+            )
+            .await
+            .map_err(|f| match f {
+                crate::dpop::DpopFailure::Invalid(r) => bad_proof(&r),
+                crate::dpop::DpopFailure::Server(r) => {
+                    self.deny(DenialKind::KeysUnavailable, required, &r)
+                }
+            })?,
+            None => DpopProofVerifier::new()
+                .with_skew(self.config.skew)
+                .and_then(|v| v.verify(proof, &dpop_request, &*self.clock))
+                .map_err(|e| bad_proof(&format!("DPoP proof: {}", e.kind())))?,
+        };
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            verified.jkt.as_bytes(),
+            jkt.as_bytes(),
+        )) {
+            return Err(self.deny_dpop(
+                DenialKind::InvalidToken,
+                required,
+                "DPoP proof key does not match the token's cnf.jkt (RS-10)",
+            ));
+        }
+        Ok(())
     }
 
     /// Refuse a form body that carries `access_token` (RFC 6750 §2.2 is not supported, RS-06).
@@ -196,12 +352,25 @@ impl AccessTokenGuard {
         AccessDenied::new(kind, &self.config.metadata_url, &scope, reason)
     }
 
-    /// The token from the one `Authorization: Bearer` field (RS-02, RS-06).
+    fn deny_dpop(&self, kind: DenialKind, required: &ScopeSet, reason: &str) -> AccessDenied {
+        let error = match kind {
+            DenialKind::InvalidDpopProof => ErrorCode::InvalidDpopProof,
+            _ => ErrorCode::InvalidToken,
+        };
+        self.deny(kind, required, reason).with_dpop_challenge(
+            &error,
+            &self.config.metadata_url,
+            &DPOP_DEFAULT_ALGORITHMS,
+        )
+    }
+
+    /// The scheme and token of the one `Authorization: Bearer|DPoP` field (RS-02, RS-06,
+    /// RS-10).
     fn bearer_token<'h>(
         &self,
         headers: &'h HeaderMap,
         required: &ScopeSet,
-    ) -> Result<&'h str, AccessDenied> {
+    ) -> Result<(Scheme, &'h str), AccessDenied> {
         let mut fields = headers.get_all(http::header::AUTHORIZATION).iter();
         let Some(field) = fields.next() else {
             return Err(self.deny(
@@ -225,13 +394,17 @@ impl AccessTokenGuard {
             ));
         };
         let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-        if !scheme.eq_ignore_ascii_case(urn::TOKEN_TYPE_BEARER) {
+        let scheme = if scheme.eq_ignore_ascii_case(urn::TOKEN_TYPE_BEARER) {
+            Scheme::Bearer
+        } else if scheme.eq_ignore_ascii_case(urn::TOKEN_TYPE_DPOP) {
+            Scheme::Dpop
+        } else {
             return Err(self.deny(
                 DenialKind::MissingToken,
                 required,
-                "Authorization scheme is not Bearer",
+                "Authorization scheme is neither Bearer nor DPoP",
             ));
-        }
+        };
         let token = rest.trim_start_matches(' ');
         if token.is_empty() {
             // `Bearer` without credentials: the client has no token yet (RFC 6750 §3.1).
@@ -245,10 +418,10 @@ impl AccessTokenGuard {
             return Err(self.deny(
                 DenialKind::InvalidRequest,
                 required,
-                "Bearer credentials are not one b64token (RFC 6750 §2.1)",
+                "credentials are not one b64token (RFC 6750 §2.1)",
             ));
         }
-        Ok(token)
+        Ok((scheme, token))
     }
 
     async fn verify(
@@ -285,13 +458,6 @@ impl AccessTokenGuard {
             .verifier
             .verify(token, &keys, &self.config.algorithms, &*self.clock)
             .map_err(|e| self.deny(DenialKind::InvalidToken, required, &e.to_string()))?;
-        if claims.cnf.is_some() {
-            return Err(self.deny(
-                DenialKind::InvalidToken,
-                required,
-                "DPoP-bound access token presented as a bearer token (RS-10 not supported)",
-            ));
-        }
         Ok(claims)
     }
 
@@ -323,6 +489,13 @@ impl AccessTokenGuard {
             claims,
         })
     }
+}
+
+/// The authentication scheme of the `Authorization` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Bearer,
+    Dpop,
 }
 
 fn without_offline_access(scopes: &ScopeSet) -> ScopeSet {

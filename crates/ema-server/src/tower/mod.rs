@@ -2,7 +2,7 @@
 //!
 //! [`AccessTokenLayer`] wraps a service over `http::Request<B>`. For each request it computes
 //! the scopes the operation needs (a fixed [`ScopeSet`] or a closure, [`ScopesFn`]), runs
-//! [`AccessTokenGuard::check_with_query`], and then either inserts the verified
+//! [`AccessTokenGuard::check_request`] (DPoP included, RS-10), and then either inserts the verified
 //! [`Principal`] into the request extensions and calls the inner service, or answers the
 //! challenge (status, `WWW-Authenticate`, `Cache-Control: no-store`, a small JSON body)
 //! without calling it. The response body type only needs `From<Vec<u8>>` (axum's `Body` has
@@ -171,7 +171,7 @@ where
         let (mut parts, body) = request.into_parts();
         Box::pin(async move {
             let checked = guard
-                .check_with_query(&parts.headers, parts.uri.query(), &required)
+                .check_request(&parts.method, &parts.uri, &parts.headers, &required)
                 .await;
             match checked {
                 Ok(principal) => {
