@@ -2,6 +2,11 @@
 //! (`IdpRouter`, `AuthorizationServerRouter`, `ResourceServerRouter`) and driven by plain
 //! HTTP/1.1 requests: ID token → (IdP token exchange) → ID-JAG → (AS jwt-bearer) → access
 //! token → authorized call on a protected MCP route.
+//!
+//! The same flow runs twice: with bearer tokens, and with DPoP (IDP-20 → AS-17 → RS-10), where
+//! one client key proves possession at the IdP (the ID-JAG gets `cnf.jkt`), at the AS (the
+//! access token keeps it, `token_type` `DPoP`) and at the MCP server (`Authorization: DPoP` +
+//! proof).
 #![cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -12,7 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::Router;
 use axum::routing::any;
-use ema_jwt::mint::sign_jws;
+use ema_jwt::mint::{DpopProofMinter, sign_jws};
 use ema_jwt::{Algorithm, KeySet, SigningKey};
 use ema_server::authorization_server::{
     AuthorizationServerConfig, JwtBearerGrant, ResourceConfig, TrustedIssuer,
@@ -28,7 +33,9 @@ use ema_server::replay::MemoryReplayStore;
 use ema_server::resource_server::{AccessTokenGuard, Principal, ResourceServerConfig};
 use ema_server::signing::SigningKeys;
 use ema_types::claims::IdTokenClaims;
-use ema_types::{ClientId, FixedClock, Form, Issuer, Resource, ScopeSet, Secret, basic_auth, urn};
+use ema_types::{
+    ClientId, FixedClock, Form, Issuer, Resource, ScopeSet, Secret, SystemRandom, basic_auth, urn,
+};
 
 const NOW: u64 = 1_793_000_000;
 const IDP: &str = "https://login.acme-idp.test";
@@ -144,7 +151,37 @@ async fn send(
 
 #[tokio::test]
 async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
+    id_token_to_authorized_mcp_call(false).await;
+}
+
+#[tokio::test]
+async fn dpop_end_to_end_one_key_binds_the_id_jag_the_access_token_and_the_call() {
+    id_token_to_authorized_mcp_call(true).await;
+}
+
+/// The whole flow; with `dpop`, every leg carries a proof of one client key.
+async fn id_token_to_authorized_mcp_call(dpop: bool) {
     let clock = FixedClock::new(NOW);
+    let client = DpopProofMinter::new(SigningKey::generate(Algorithm::ES256).unwrap());
+    // The `DPoP` header line of a request, or nothing without DPoP.
+    let proof = |method: &str, url: &str, token: Option<&str>| {
+        dpop.then(|| {
+            let p = client
+                .mint(method, url, token, None, &clock, &SystemRandom)
+                .unwrap();
+            format!("DPoP: {}", p.expose())
+        })
+    };
+    let expected_cnf = if dpop {
+        serde_json::json!({"jkt": client.jkt()})
+    } else {
+        serde_json::Value::Null
+    };
+    let claims_of = |token: &str| {
+        ema_jwt::compact::UnverifiedJws::decode(token, 16 * 1024)
+            .unwrap()
+            .into_claims()
+    };
 
     // --- IdP: desk-7f3a may get ID-JAGs for the ToolHub AS and its MCP server.
     let idp_signing = SigningKeys::new(
@@ -153,6 +190,7 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
             .with_kid("idp-2026"),
     );
     let idp_config = IdpConfig::builder(Issuer::new(IDP).unwrap())
+        .token_endpoint(format!("{IDP}/oauth2/token"))
         .audience(
             TrustedAudience::new(Issuer::new(AS).unwrap()).resource(Resource::new(MCP).unwrap()),
         )
@@ -208,6 +246,7 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
             .with_kid("as-1"),
     );
     let as_config = AuthorizationServerConfig::builder(Issuer::new(AS).unwrap())
+        .token_endpoint(format!("{AS}/oauth/token"))
         .trusted_issuer(TrustedIssuer::new(Issuer::new(IDP).unwrap()))
         .resource(ResourceConfig::new(
             Resource::new(MCP).unwrap(),
@@ -329,7 +368,10 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
         idp,
         "POST",
         &idp_token,
-        vec![form_header.clone(), idp_basic],
+        [form_header.clone(), idp_basic]
+            .into_iter()
+            .chain(proof("POST", &format!("{IDP}/oauth2/token"), None))
+            .collect(),
         enc(&[
             ("grant_type", urn::GRANT_TYPE_TOKEN_EXCHANGE),
             ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
@@ -344,6 +386,10 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let id_jag = r.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        claims_of(&id_jag).get("cnf").cloned().unwrap_or_default(),
+        expected_cnf
+    );
 
     // 3. jwt-bearer at the AS with the ID-JAG.
     let as_basic = format!(
@@ -357,7 +403,10 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
         as_addr,
         "POST",
         &as_token,
-        vec![form_header.clone(), as_basic.clone()],
+        [form_header.clone(), as_basic.clone()]
+            .into_iter()
+            .chain(proof("POST", &format!("{AS}/oauth/token"), None))
+            .collect(),
         enc(&[
             ("grant_type", urn::GRANT_TYPE_JWT_BEARER),
             ("assertion", &id_jag),
@@ -366,14 +415,25 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["token_type"], if dpop { "DPoP" } else { "Bearer" });
     let access_token = r.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        claims_of(&access_token)
+            .get("cnf")
+            .cloned()
+            .unwrap_or_default(),
+        expected_cnf
+    );
 
-    // 3b. The same ID-JAG a second time is a replay (AS-11).
+    // 3b. The same ID-JAG a second time, with a fresh proof, is a replay (AS-11).
     let r = send(
         as_addr,
         "POST",
         &as_token,
-        vec![form_header.clone(), as_basic.clone()],
+        [form_header.clone(), as_basic.clone()]
+            .into_iter()
+            .chain(proof("POST", &format!("{AS}/oauth/token"), None))
+            .collect(),
         enc(&[
             ("grant_type", urn::GRANT_TYPE_JWT_BEARER),
             ("assertion", &id_jag),
@@ -384,12 +444,19 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["error"], "invalid_grant");
 
-    // 4. The authorized call.
+    // 4. The authorized call, with a proof for this method and URL and the token hash.
     let r = send(
         rs,
         "POST",
         "/mcp",
-        vec![format!("Authorization: Bearer {access_token}")],
+        if dpop {
+            [format!("Authorization: DPoP {access_token}")]
+                .into_iter()
+                .chain(proof("POST", MCP, Some(&access_token)))
+                .collect()
+        } else {
+            vec![format!("Authorization: Bearer {access_token}")]
+        },
         String::new(),
     )
     .await;
@@ -406,4 +473,22 @@ async fn rs_end_to_end_id_token_to_authorized_mcp_call() {
     )
     .await;
     assert_eq!(r.status, 401);
+    if !dpop {
+        return;
+    }
+
+    // 6. The bound token as a bearer token is refused (RS-10).
+    let r = send(
+        rs,
+        "POST",
+        "/mcp",
+        vec![format!("Authorization: Bearer {access_token}")],
+        String::new(),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(format!(r#"Bearer error="invalid_token", resource_metadata="{PRM}""#).as_str())
+    );
 }
