@@ -3,7 +3,6 @@
 #![cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,6 +16,9 @@ use ema_server::keys::{KeySource, KeySourceError};
 use ema_server::replay::MemoryReplayStore;
 use ema_server::resource_server::{AccessTokenGuard, Principal, ResourceServerConfig};
 use ema_types::claims::Confirmation;
+use http_support::{Reply, send};
+
+mod http_support;
 use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, SystemRandom};
 
 const NOW: u64 = 1_793_000_000;
@@ -78,9 +80,7 @@ async fn fixture_with(external_origin: Option<&str>) -> Fixture {
     );
     let app = ResourceServerRouter::new(Arc::new(guard))
         .protect(protected, ScopeSet::parse("tickets:read").unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = http_support::serve(app).await;
     Fixture {
         key,
         clock,
@@ -133,67 +133,6 @@ impl Fixture {
     }
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-/// One HTTP/1.1 request over a fresh connection; `headers` are raw `Name: value` lines.
-async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[String]) -> Reply {
-    let mut req =
-        format!("{method} {target} HTTP/1.1\r\nHost: tools.toolhub.test\r\nConnection: close\r\n");
-    for h in headers {
-        req.push_str(h);
-        req.push_str("\r\n");
-    }
-    req.push_str("Content-Length: 0\r\n\r\n");
-    let raw = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        stream.write_all(req.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        raw
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|l| {
-            let (n, v) = l.split_once(':').unwrap();
-            (n.trim().to_owned(), v.trim().to_owned())
-        })
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
-}
-
 fn dpop_auth(token: &str) -> String {
     format!("Authorization: DPoP {token}")
 }
@@ -226,6 +165,7 @@ async fn rs_10_bound_token_with_a_valid_proof_is_accepted() {
         "GET",
         "/mcp",
         &[dpop_auth(&token), dpop_header(&proof)],
+        "",
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -237,6 +177,7 @@ async fn rs_10_bound_token_with_a_valid_proof_is_accepted() {
         "GET",
         "/mcp?cursor=2",
         &[dpop_auth(&token), dpop_header(&proof)],
+        "",
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -255,6 +196,7 @@ async fn rs_10_bound_token_with_the_bearer_scheme_is_invalid_token() {
             format!("Authorization: Bearer {token}"),
             dpop_header(&proof),
         ],
+        "",
     )
     .await;
     assert_dpop_refusal(&r, "invalid_token");
@@ -270,6 +212,7 @@ async fn rs_10_unbound_token_with_the_dpop_scheme_is_invalid_token() {
         "GET",
         "/mcp",
         &[dpop_auth(&token), dpop_header(&proof)],
+        "",
     )
     .await;
     assert_dpop_refusal(&r, "invalid_token");
@@ -284,6 +227,7 @@ async fn rs_10_unbound_token_keeps_working_with_bearer() {
         "GET",
         "/mcp",
         &[format!("Authorization: Bearer {token}")],
+        "",
     )
     .await;
     assert_eq!(r.status, 200);
@@ -294,7 +238,7 @@ async fn rs_10_unbound_token_keeps_working_with_bearer() {
 async fn rs_10_missing_proof_is_invalid_dpop_proof() {
     let f = fixture().await;
     let token = f.bound_token();
-    let r = send(f.addr, "GET", "/mcp", &[dpop_auth(&token)]).await;
+    let r = send(f.addr, "GET", "/mcp", &[dpop_auth(&token)], "").await;
     assert_dpop_refusal(&r, "invalid_dpop_proof");
 }
 
@@ -309,6 +253,7 @@ async fn rs_10_two_proofs_are_invalid_dpop_proof() {
         "GET",
         "/mcp",
         &[dpop_auth(&token), dpop_header(&p1), dpop_header(&p2)],
+        "",
     )
     .await;
     assert_dpop_refusal(&r, "invalid_dpop_proof");
@@ -333,6 +278,7 @@ async fn rs_10_proof_for_another_method_url_or_without_ath_is_invalid_dpop_proof
             "GET",
             "/mcp",
             &[dpop_auth(&token), dpop_header(&proof)],
+            "",
         )
         .await;
         assert_eq!(r.status, 401, "{label}");
@@ -351,6 +297,7 @@ async fn rs_10_proof_by_another_key_is_invalid_token() {
         "GET",
         "/mcp",
         &[dpop_auth(&token), dpop_header(&proof)],
+        "",
     )
     .await;
     assert_dpop_refusal(&r, "invalid_token");
@@ -362,8 +309,8 @@ async fn rs_10_replayed_proof_is_invalid_dpop_proof() {
     let token = f.bound_token();
     let proof = f.proof("GET", MCP, Some(&token));
     let headers = [dpop_auth(&token), dpop_header(&proof)];
-    assert_eq!(send(f.addr, "GET", "/mcp", &headers).await.status, 200);
-    let r = send(f.addr, "GET", "/mcp", &headers).await;
+    assert_eq!(send(f.addr, "GET", "/mcp", &headers, "").await.status, 200);
+    let r = send(f.addr, "GET", "/mcp", &headers, "").await;
     assert_dpop_refusal(&r, "invalid_dpop_proof");
 }
 
@@ -377,6 +324,7 @@ async fn rs_10_htu_uses_the_configured_external_origin() {
         "GET",
         "/mcp",
         &[dpop_auth(&token), dpop_header(&proof)],
+        "",
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -387,6 +335,7 @@ async fn rs_10_htu_uses_the_configured_external_origin() {
         "GET",
         "/mcp",
         &[dpop_auth(&token), dpop_header(&proof)],
+        "",
     )
     .await;
     assert_dpop_refusal(&r, "invalid_dpop_proof");

@@ -10,8 +10,6 @@
 #![cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{Read, Write};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -33,6 +31,10 @@ use ema_server::replay::MemoryReplayStore;
 use ema_server::resource_server::{AccessTokenGuard, Principal, ResourceServerConfig};
 use ema_server::signing::SigningKeys;
 use ema_types::claims::IdTokenClaims;
+use http_support::{NO_HEADERS, send, serve};
+
+mod http_support;
+
 use ema_types::{
     ClientId, FixedClock, Form, Issuer, Resource, ScopeSet, Secret, SystemRandom, basic_auth, urn,
 };
@@ -73,80 +75,6 @@ fn enc(pairs: &[(&str, &str)]) -> String {
         f.push(*n, *v);
     }
     f.encode()
-}
-
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-async fn send(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: Vec<String>,
-    body: String,
-) -> Reply {
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    for h in headers {
-        req.push_str(&h);
-        req.push_str("\r\n");
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    let raw = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        stream.write_all(req.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        raw
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|l| {
-            let (n, v) = l.split_once(':').unwrap();
-            (n.trim().to_owned(), v.trim().to_owned())
-        })
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
 }
 
 #[tokio::test]
@@ -320,7 +248,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
     .await;
 
     // 1. The client calls the MCP server without a token and discovers the PRM.
-    let r = send(rs, "POST", "/mcp", vec![], String::new()).await;
+    let r = send(rs, "POST", "/mcp", NO_HEADERS, "").await;
     assert_eq!(r.status, 401);
     assert_eq!(
         r.header("www-authenticate"),
@@ -330,7 +258,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
         rs,
         "GET",
         "/.well-known/oauth-protected-resource/mcp",
-        vec![],
+        NO_HEADERS,
         String::new(),
     )
     .await;
@@ -339,7 +267,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
 
     // ... and both servers' metadata, which name the token endpoints used below.
     let token_path = |addr, well_known: &'static str| async move {
-        let r = send(addr, "GET", well_known, vec![], String::new()).await;
+        let r = send(addr, "GET", well_known, NO_HEADERS, "").await;
         assert_eq!(r.status, 200);
         let url = r.json()["token_endpoint"].as_str().unwrap().to_owned();
         url.split_once(".test").unwrap().1.to_owned()
@@ -368,10 +296,11 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
         idp,
         "POST",
         &idp_token,
-        [form_header.clone(), idp_basic]
-            .into_iter()
-            .chain(proof("POST", &format!("{IDP}/oauth2/token"), None))
-            .collect(),
+        [form_header.clone(), idp_basic].into_iter().chain(proof(
+            "POST",
+            &format!("{IDP}/oauth2/token"),
+            None,
+        )),
         enc(&[
             ("grant_type", urn::GRANT_TYPE_TOKEN_EXCHANGE),
             ("requested_token_type", urn::TOKEN_TYPE_ID_JAG),
@@ -405,8 +334,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
         &as_token,
         [form_header.clone(), as_basic.clone()]
             .into_iter()
-            .chain(proof("POST", &format!("{AS}/oauth/token"), None))
-            .collect(),
+            .chain(proof("POST", &format!("{AS}/oauth/token"), None)),
         enc(&[
             ("grant_type", urn::GRANT_TYPE_JWT_BEARER),
             ("assertion", &id_jag),
@@ -432,8 +360,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
         &as_token,
         [form_header.clone(), as_basic.clone()]
             .into_iter()
-            .chain(proof("POST", &format!("{AS}/oauth/token"), None))
-            .collect(),
+            .chain(proof("POST", &format!("{AS}/oauth/token"), None)),
         enc(&[
             ("grant_type", urn::GRANT_TYPE_JWT_BEARER),
             ("assertion", &id_jag),

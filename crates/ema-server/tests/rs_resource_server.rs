@@ -19,8 +19,10 @@ use ema_server::resource_server::{
 };
 use ema_server::tower::ScopesFn;
 use ema_types::claims::Confirmation;
+use http_support::{NO_HEADERS, send};
+
+mod http_support;
 use ema_types::{ClientId, FixedClock, Issuer, Resource, Scope, ScopeSet, SystemRandom};
-use std::io::{Read, Write};
 
 const NOW: u64 = 1_793_000_000;
 const AS: &str = "https://as.toolhub.test";
@@ -140,74 +142,7 @@ impl Fixture {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        addr
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn www_authenticate(&self) -> &str {
-        self.header("www-authenticate").expect("WWW-Authenticate")
-    }
-}
-
-/// One HTTP/1.1 request over a fresh connection; `headers` are raw `Name: value` lines.
-async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[&str], body: &str) -> Reply {
-    let mut req =
-        format!("{method} {target} HTTP/1.1\r\nHost: tools.toolhub.test\r\nConnection: close\r\n");
-    for h in headers {
-        req.push_str(h);
-        req.push_str("\r\n");
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    // Blocking I/O off the runtime thread, which keeps serving.
-    let raw = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        stream.write_all(req.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        raw
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|l| {
-            let (n, v) = l.split_once(':').unwrap();
-            (n.trim().to_owned(), v.trim().to_owned())
-        })
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
+        http_support::serve(app).await
     }
 }
 
@@ -223,7 +158,7 @@ async fn rs_01_prm_served_at_path_inserted_and_root_urls() {
         "/.well-known/oauth-protected-resource/mcp",
         "/.well-known/oauth-protected-resource",
     ] {
-        let r = send(addr, "GET", path, &[], "").await;
+        let r = send(addr, "GET", path, NO_HEADERS, "").await;
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type"), Some("application/json"));
         let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -243,7 +178,7 @@ async fn rs_01_prm_served_at_path_inserted_and_root_urls() {
         addr,
         "POST",
         "/.well-known/oauth-protected-resource/mcp",
-        &[],
+        NO_HEADERS,
         "",
     )
     .await;
@@ -267,7 +202,7 @@ async fn rs_01_root_metadata_only_when_configured() {
 async fn rs_02_no_credentials_401_with_resource_metadata_and_scope_without_error() {
     let f = fixture();
     let addr = f.serve().await;
-    let r = send(addr, "POST", "/mcp", &[], "").await;
+    let r = send(addr, "POST", "/mcp", NO_HEADERS, "").await;
     assert_eq!(r.status, 401);
     // The §7.1 wire example, byte for byte (with this operation's scopes).
     assert_eq!(
@@ -275,7 +210,7 @@ async fn rs_02_no_credentials_401_with_resource_metadata_and_scope_without_error
         format!(r#"Bearer resource_metadata="{PRM}", scope="tickets:read tickets:write""#)
     );
     assert!(!r.www_authenticate().contains("error"));
-    let r = send(addr, "GET", "/mcp", &[], "").await;
+    let r = send(addr, "GET", "/mcp", NO_HEADERS, "").await;
     assert_eq!(
         r.www_authenticate(),
         format!(r#"Bearer resource_metadata="{PRM}", scope="tickets:read""#)
@@ -531,7 +466,14 @@ async fn rs_07_token_only_in_query_is_never_accepted() {
     let f = fixture();
     let addr = f.serve().await;
     let token = f.token("tickets:read");
-    let r = send(addr, "GET", &format!("/mcp?access_token={token}"), &[], "").await;
+    let r = send(
+        addr,
+        "GET",
+        &format!("/mcp?access_token={token}"),
+        NO_HEADERS,
+        "",
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(
         r.www_authenticate(),
@@ -571,7 +513,7 @@ async fn rs_10_dpop_scheme_with_a_malformed_token_is_invalid_token() {
 async fn rs_08_offline_access_never_in_challenges_or_metadata() {
     let f = fixture();
     let addr = f.serve().await;
-    let r = send(addr, "GET", "/mcp/refresh", &[], "").await;
+    let r = send(addr, "GET", "/mcp/refresh", NO_HEADERS, "").await;
     assert_eq!(r.status, 401);
     assert_eq!(
         r.www_authenticate(),
