@@ -233,7 +233,7 @@ impl World {
             ),
             ClientAuthContext::new(
                 idp.clone(),
-                Arc::new(MemoryReplayStore::with_clock(1000, Arc::new(clock.clone()))),
+                Arc::new(MemoryReplayStore::new(1000)),
                 Arc::new(clock.clone()),
             ),
             Arc::new(policy),
@@ -303,7 +303,7 @@ impl World {
                     .with_issuer(&idp, &format!("{idp_url}/jwks"))
                     .unwrap(),
             ),
-            Arc::new(MemoryReplayStore::with_clock(1000, Arc::new(clock.clone()))),
+            Arc::new(MemoryReplayStore::new(1000)),
             as_signing.clone(),
         )
         .unwrap()

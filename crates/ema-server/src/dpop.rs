@@ -66,7 +66,7 @@ pub(crate) async fn verify_and_reserve(
         .iat
         .saturating_add(DPOP_DEFAULT_MAX_AGE_SECS)
         .saturating_add(skew);
-    match replay.reserve(key, until).await {
+    match replay.reserve(key, clock.now_unix(), until).await {
         Ok(true) => Ok(verified),
         Ok(false) => Err(DpopFailure::Invalid("DPoP proof jti replayed".to_owned())),
         Err(e) => {

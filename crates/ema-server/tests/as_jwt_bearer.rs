@@ -20,7 +20,7 @@ use ema_server::authorization_server::{Principal, SubjectError, SubjectResolver}
 use ema_server::client_auth::AuthenticatedClient;
 use ema_server::replay::{MemoryReplayStore, ReplayKey, ReplayStore};
 use ema_types::claims::IdJagClaims;
-use ema_types::{ClientId, FixedClock, Issuer, SystemRandom, urn};
+use ema_types::{ClientId, Issuer, SystemRandom, urn};
 use serde_json::json;
 
 // ---------------------------------------------------------------- success (AS-09, AS-12..14)
@@ -585,8 +585,7 @@ async fn as_11_step_21_rejected_requests_do_not_spend_the_jti() {
 
 #[tokio::test]
 async fn as_11_step_21_full_replay_store_fails_closed() {
-    let clock = FixedClock::new(NOW);
-    let store = Arc::new(MemoryReplayStore::with_clock(1, Arc::new(clock)));
+    let store = Arc::new(MemoryReplayStore::new(1));
     store
         .reserve(
             ReplayKey {
@@ -594,6 +593,7 @@ async fn as_11_step_21_full_replay_store_fails_closed() {
                 issuer: "y",
                 jti: "z",
             },
+            NOW,
             NOW + 1000,
         )
         .await
@@ -645,8 +645,7 @@ async fn as_11_32_concurrent_presentations_one_200_redis() {
     };
     let store = ema_server::replay::RedisReplayStore::connect(&server.url())
         .await
-        .unwrap()
-        .with_clock(Arc::new(FixedClock::new(NOW)));
+        .unwrap();
     let s = Arc::new(
         start(Options {
             replay: Arc::new(store),

@@ -52,7 +52,7 @@ fn fixture() -> Fixture {
     let clock = FixedClock::new(NOW);
     let ctx = ClientAuthContext::new(
         Issuer::new(ISSUER).unwrap(),
-        Arc::new(MemoryReplayStore::with_clock(64, Arc::new(clock.clone()))),
+        Arc::new(MemoryReplayStore::new(64)),
         Arc::new(clock.clone()),
     );
     Fixture {

@@ -66,10 +66,7 @@ async fn fixture_with(external_origin: Option<&str>) -> Fixture {
         Arc::new(clock.clone()),
     )
     .unwrap()
-    .with_dpop_replay_store(Arc::new(MemoryReplayStore::with_clock(
-        1000,
-        Arc::new(clock.clone()),
-    )));
+    .with_dpop_replay_store(Arc::new(MemoryReplayStore::new(1000)));
     let protected = Router::new().route(
         "/mcp",
         any(

@@ -192,7 +192,7 @@ fn idp(variant: Variant) -> Idp {
     };
     let ctx = ClientAuthContext::new(
         Issuer::new(IDP).unwrap(),
-        Arc::new(MemoryReplayStore::with_clock(1000, Arc::new(clock.clone()))),
+        Arc::new(MemoryReplayStore::new(1000)),
         Arc::new(clock.clone()),
     )
     .allow_public_clients(matches!(variant, Variant::PublicAllowed));

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use ema_server::replay::{MemoryReplayStore, ReplayKey, ReplayStore};
 
 const FAR: u64 = 4_000_000_000;
+/// The callers' time in the tests that do not depend on it.
+const NOW: u64 = 1_793_000_000;
 
 async fn exactly_one_of_32_wins(store: Arc<dyn ReplayStore>, jti: &'static str) {
     let mut tasks = Vec::new();
@@ -23,7 +25,7 @@ async fn exactly_one_of_32_wins(store: Arc<dyn ReplayStore>, jti: &'static str) 
                 issuer: "https://idp.example",
                 jti,
             };
-            store.reserve(key, FAR).await.unwrap()
+            store.reserve(key, NOW, FAR).await.unwrap()
         }));
     }
     let mut wins = 0;
@@ -65,13 +67,13 @@ mod redis {
             issuer: "https://idp.example",
             jti: "j1",
         };
-        assert_eq!(store.reserve(key, FAR).await, Ok(true));
-        assert_eq!(store.reserve(key, FAR).await, Ok(false));
+        assert_eq!(store.reserve(key, NOW, FAR).await, Ok(true));
+        assert_eq!(store.reserve(key, NOW, FAR).await, Ok(false));
         let other = ReplayKey {
             kind: "client-assertion",
             ..key
         };
-        assert_eq!(store.reserve(other, FAR).await, Ok(true));
+        assert_eq!(store.reserve(other, NOW, FAR).await, Ok(true));
         exactly_one_of_32_wins(Arc::new(store), "concurrent-jti").await;
     }
 
@@ -91,10 +93,10 @@ mod redis {
             .unwrap()
             .as_secs();
         // An expiry already passed is not kept.
-        assert_eq!(store.reserve(key, now - 1).await, Ok(true));
-        assert_eq!(store.reserve(key, now - 1).await, Ok(true));
-        assert_eq!(store.reserve(key, now + 60).await, Ok(true));
-        assert_eq!(store.reserve(key, now + 60).await, Ok(false));
+        assert_eq!(store.reserve(key, now, now - 1).await, Ok(true));
+        assert_eq!(store.reserve(key, now, now - 1).await, Ok(true));
+        assert_eq!(store.reserve(key, now, now + 60).await, Ok(true));
+        assert_eq!(store.reserve(key, now, now + 60).await, Ok(false));
     }
 
     #[tokio::test]
@@ -114,7 +116,7 @@ mod redis {
         };
         let started = std::time::Instant::now();
         assert!(matches!(
-            store.reserve(key, FAR).await,
+            store.reserve(key, NOW, FAR).await,
             Err(ema_server::replay::ReplayError::Unavailable(_))
         ));
         assert!(started.elapsed() < std::time::Duration::from_secs(3));

@@ -140,7 +140,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
         ),
         ClientAuthContext::new(
             Issuer::new(IDP).unwrap(),
-            Arc::new(MemoryReplayStore::with_clock(100, Arc::new(clock.clone()))),
+            Arc::new(MemoryReplayStore::new(100)),
             Arc::new(clock.clone()),
         ),
         Arc::new(StaticPolicy::new().with_rule(PolicyRule::new(
@@ -203,7 +203,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
             issuer: IDP,
             signing: idp_signing.clone(),
         }),
-        Arc::new(MemoryReplayStore::with_clock(100, Arc::new(clock.clone()))),
+        Arc::new(MemoryReplayStore::new(100)),
         as_signing.clone(),
     )
     .unwrap()

@@ -326,7 +326,11 @@ impl JwtBearerGrant {
         };
         match self
             .replay
-            .reserve(key, claims.exp.saturating_add(self.config.skew))
+            .reserve(
+                key,
+                self.clock.now_unix(),
+                claims.exp.saturating_add(self.config.skew),
+            )
             .await
         {
             Ok(true) => {}

@@ -419,7 +419,11 @@ async fn private_key_jwt(
     };
     match ctx
         .replay
-        .reserve(key, claims.exp.saturating_add(ctx.skew))
+        .reserve(
+            key,
+            ctx.clock.now_unix(),
+            claims.exp.saturating_add(ctx.skew),
+        )
         .await
     {
         Ok(true) => Ok(AuthenticatedClient {

@@ -6,7 +6,6 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use ema_types::{Clock, SystemClock};
 
 use super::{ReplayError, ReplayKey, ReplayStore};
 
@@ -16,7 +15,7 @@ use super::{ReplayError, ReplayKey, ReplayStore};
 ///   unexpired reservation, [`ReplayStore::reserve`] returns [`ReplayError::Full`] and the
 ///   caller refuses the request: an attacker flooding the store can deny service but never
 ///   get a replay accepted.
-/// - **Expiry** by the injected [`Clock`]: expired reservations are dropped (oldest expiry
+/// - **Expiry** by the caller's time: expired reservations are dropped (oldest expiry
 ///   first) before each reservation.
 /// - **Atomic**: one mutex guards the check and the insert.
 /// - **Small entries.** A reservation is stored as a 128-bit keyed hash of
@@ -32,7 +31,6 @@ use super::{ReplayError, ReplayKey, ReplayStore};
 pub struct MemoryReplayStore {
     inner: Arc<Mutex<Inner>>,
     hasher: RandomState,
-    clock: Arc<dyn Clock>,
     capacity: usize,
 }
 
@@ -59,19 +57,12 @@ impl Inner {
 }
 
 impl MemoryReplayStore {
-    /// A store holding at most `capacity` live reservations (at least 1), on the system clock.
+    /// A store holding at most `capacity` live reservations (at least 1).
     #[must_use]
     pub fn new(capacity: usize) -> Self {
-        Self::with_clock(capacity, Arc::new(SystemClock))
-    }
-
-    /// A store on an injected clock.
-    #[must_use]
-    pub fn with_clock(capacity: usize, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner::default())),
             hasher: RandomState::new(),
-            clock,
             capacity: capacity.max(1),
         }
     }
@@ -118,9 +109,13 @@ impl MemoryReplayStore {
 
 #[async_trait]
 impl ReplayStore for MemoryReplayStore {
-    async fn reserve(&self, key: ReplayKey<'_>, expires_at: u64) -> Result<bool, ReplayError> {
+    async fn reserve(
+        &self,
+        key: ReplayKey<'_>,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<bool, ReplayError> {
         let tag = self.tag(&key);
-        let now = self.clock.now_unix();
         let mut inner = self.lock();
         inner.purge(now);
         if inner.live.get(&tag).is_some_and(|&exp| exp > now) {
@@ -142,7 +137,7 @@ impl ReplayStore for MemoryReplayStore {
 
 #[cfg(test)]
 mod tests {
-    use ema_types::FixedClock;
+    use ema_types::{Clock, FixedClock};
 
     use super::*;
 
@@ -157,30 +152,57 @@ mod tests {
     #[tokio::test]
     async fn as_11_second_reservation_is_a_replay_until_expiry() {
         let clock = FixedClock::new(1000);
-        let store = MemoryReplayStore::with_clock(8, Arc::new(clock.clone()));
-        assert_eq!(store.reserve(key("a"), 1100).await, Ok(true));
-        assert_eq!(store.reserve(key("a"), 1100).await, Ok(false));
+        let store = MemoryReplayStore::new(8);
+        assert_eq!(
+            store.reserve(key("a"), clock.now_unix(), 1100).await,
+            Ok(true)
+        );
+        assert_eq!(
+            store.reserve(key("a"), clock.now_unix(), 1100).await,
+            Ok(false)
+        );
         // Another kind or issuer is another namespace.
         let other_kind = ReplayKey {
             kind: "client-assertion",
             ..key("a")
         };
-        assert_eq!(store.reserve(other_kind, 1100).await, Ok(true));
+        assert_eq!(
+            store.reserve(other_kind, clock.now_unix(), 1100).await,
+            Ok(true)
+        );
         clock.set(1100);
-        assert_eq!(store.reserve(key("a"), 1200).await, Ok(true));
+        assert_eq!(
+            store.reserve(key("a"), clock.now_unix(), 1200).await,
+            Ok(true)
+        );
     }
 
     #[tokio::test]
     async fn full_store_fails_closed_then_recovers_after_expiry() {
         let clock = FixedClock::new(1000);
-        let store = MemoryReplayStore::with_clock(2, Arc::new(clock.clone()));
-        assert_eq!(store.reserve(key("a"), 1010).await, Ok(true));
-        assert_eq!(store.reserve(key("b"), 1020).await, Ok(true));
-        assert_eq!(store.reserve(key("c"), 1020).await, Err(ReplayError::Full));
+        let store = MemoryReplayStore::new(2);
+        assert_eq!(
+            store.reserve(key("a"), clock.now_unix(), 1010).await,
+            Ok(true)
+        );
+        assert_eq!(
+            store.reserve(key("b"), clock.now_unix(), 1020).await,
+            Ok(true)
+        );
+        assert_eq!(
+            store.reserve(key("c"), clock.now_unix(), 1020).await,
+            Err(ReplayError::Full)
+        );
         // A replay is still detected when full.
-        assert_eq!(store.reserve(key("a"), 1010).await, Ok(false));
+        assert_eq!(
+            store.reserve(key("a"), clock.now_unix(), 1010).await,
+            Ok(false)
+        );
         clock.set(1010);
-        assert_eq!(store.reserve(key("c"), 1020).await, Ok(true));
+        assert_eq!(
+            store.reserve(key("c"), clock.now_unix(), 1020).await,
+            Ok(true)
+        );
         assert_eq!(store.len(), 2);
     }
 

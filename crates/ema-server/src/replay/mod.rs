@@ -44,12 +44,25 @@ pub enum ReplayError {
 pub trait ReplayStore: Send + Sync {
     /// Reserve `key` until `expires_at` (Unix seconds). `Ok(true)` when the key was free and is
     /// now reserved; `Ok(false)` when it was already reserved (a replay).
-    async fn reserve(&self, key: ReplayKey<'_>, expires_at: u64) -> Result<bool, ReplayError>;
+    ///
+    /// `now` is the caller's time, from the same injected clock its verifiers use, so the
+    /// store and the token checks can never disagree about what has expired.
+    async fn reserve(
+        &self,
+        key: ReplayKey<'_>,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<bool, ReplayError>;
 }
 
 #[async_trait]
 impl<S: ReplayStore + ?Sized> ReplayStore for Arc<S> {
-    async fn reserve(&self, key: ReplayKey<'_>, expires_at: u64) -> Result<bool, ReplayError> {
-        (**self).reserve(key, expires_at).await
+    async fn reserve(
+        &self,
+        key: ReplayKey<'_>,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<bool, ReplayError> {
+        (**self).reserve(key, now, expires_at).await
     }
 }

@@ -1,11 +1,9 @@
 //! The Redis replay store (feature `redis`): one replay set shared by several server instances.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ema_types::{Clock, SystemClock};
 use redis::aio::ConnectionManager;
 
 use super::{ReplayError, ReplayKey, ReplayStore};
@@ -13,8 +11,8 @@ use super::{ReplayError, ReplayKey, ReplayStore};
 /// A [`ReplayStore`] on Redis: `SET <key> 1 NX PX <ms until expiry>`, atomic on the server,
 /// so any number of AS instances share one replay set (AS-11).
 ///
-/// The time to live is computed from the injected [`Clock`] (the one the verifiers use), not
-/// from the Redis server's clock, so clock drift between the AS and Redis cannot drop a
+/// The time to live is computed from the caller's time (its injected clock, the one the
+/// verifiers use), not from the Redis server's clock, so clock drift between the AS and Redis cannot drop a
 /// reservation early. A reservation whose expiry has already passed is not stored (the
 /// verifier refuses such tokens), as in [`MemoryReplayStore`](super::MemoryReplayStore).
 ///
@@ -27,7 +25,6 @@ pub struct RedisReplayStore {
     connection: ConnectionManager,
     prefix: String,
     timeout: Duration,
-    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for RedisReplayStore {
@@ -57,7 +54,6 @@ impl RedisReplayStore {
             connection,
             prefix: Self::DEFAULT_PREFIX.to_owned(),
             timeout: Duration::from_secs(1),
-            clock: Arc::new(SystemClock),
         }
     }
 
@@ -72,13 +68,6 @@ impl RedisReplayStore {
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
-        self
-    }
-
-    /// Use `clock` for time to live (share the verifiers' clock).
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
         self
     }
 
@@ -100,8 +89,12 @@ fn unavailable(e: impl fmt::Display) -> ReplayError {
 
 #[async_trait]
 impl ReplayStore for RedisReplayStore {
-    async fn reserve(&self, key: ReplayKey<'_>, expires_at: u64) -> Result<bool, ReplayError> {
-        let now = self.clock.now_unix();
+    async fn reserve(
+        &self,
+        key: ReplayKey<'_>,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<bool, ReplayError> {
         if expires_at <= now {
             return Ok(true);
         }

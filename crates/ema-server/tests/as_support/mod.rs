@@ -61,10 +61,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        let clock = FixedClock::new(NOW);
         Self {
             config: Box::new(|b| b),
-            replay: Arc::new(MemoryReplayStore::with_clock(10_000, Arc::new(clock))),
+            replay: Arc::new(MemoryReplayStore::new(10_000)),
             subjects: None,
             keys: None,
         }
