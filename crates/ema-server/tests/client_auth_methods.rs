@@ -282,6 +282,31 @@ async fn jwt_10_private_key_jwt_single_use() {
 }
 
 #[tokio::test]
+async fn as_02_unsupported_client_assertion_type_is_invalid_client() {
+    // RFC 6749 §5.2: an unsupported authentication method is invalid_client (found by the
+    // ema-vectors corpus, `jb-client-assertion-type-unknown`).
+    let fx = fixture();
+    let a = assertion(&fx, ISSUER);
+    let f = form(&[
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:saml2-bearer",
+        ),
+        ("client_assertion", &a),
+    ]);
+    let r = run(&fx, None, &f).await.unwrap_err();
+    assert_eq!(
+        (r.code, r.status),
+        (ErrorCode::InvalidClient, StatusCode::BAD_REQUEST)
+    );
+    // A missing type next to an assertion stays a malformed request.
+    let r = run(&fx, None, &form(&[("client_assertion", &a)]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.code, ErrorCode::InvalidRequest);
+}
+
+#[tokio::test]
 async fn jwt_10_private_key_jwt_audience_is_the_issuer_unless_legacy_flag() {
     let fx = fixture();
     let endpoint = "https://as.toolhub.test/oauth/token";

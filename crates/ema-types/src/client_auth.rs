@@ -138,6 +138,17 @@ mod tests {
     }
 
     #[test]
+    fn as_02_unsupported_assertion_type_is_invalid_client() {
+        // RFC 6749 §5.2: an unsupported authentication method is `invalid_client`, at every
+        // endpoint that parses client authentication from the form (found by the ema-vectors
+        // corpus, `jb-client-assertion-type-unknown`).
+        let unsupported = parse("client_assertion_type=saml&client_assertion=x").unwrap_err();
+        assert_eq!(unsupported.error_code(), crate::ErrorCode::InvalidClient);
+        let missing = parse("client_assertion=x").unwrap_err();
+        assert_eq!(missing.error_code(), crate::ErrorCode::InvalidRequest);
+    }
+
+    #[test]
     fn two_methods_rejected() {
         assert_eq!(
             parse("client_id=a&client_secret=s&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=x").unwrap_err(),

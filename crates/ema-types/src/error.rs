@@ -97,13 +97,19 @@ impl FormError {
 
     /// The RFC 6749 §5.2 code for this error: `unsupported_grant_type` for an unknown grant,
     /// `invalid_scope` for a malformed `scope` (RFC 6749 §5.2), `invalid_target` for a malformed
-    /// `resource` (RFC 8707 §2), `invalid_request` otherwise.
+    /// `resource` (RFC 8707 §2), `invalid_client` for a `client_assertion_type` other than
+    /// RFC 7523's (an unsupported authentication method, RFC 6749 §5.2), `invalid_request`
+    /// otherwise.
     #[must_use]
     pub fn error_code(&self) -> crate::ErrorCode {
         match (self.kind, self.parameter.as_deref()) {
             (FormErrorKind::UnsupportedGrantType, _) => crate::ErrorCode::UnsupportedGrantType,
             (FormErrorKind::InvalidValue, Some("scope")) => crate::ErrorCode::InvalidScope,
             (FormErrorKind::InvalidValue, Some("resource")) => crate::ErrorCode::InvalidTarget,
+            // An unsupported authentication method is `invalid_client` (RFC 6749 §5.2).
+            (FormErrorKind::InvalidValue, Some("client_assertion_type")) => {
+                crate::ErrorCode::InvalidClient
+            }
             _ => crate::ErrorCode::InvalidRequest,
         }
     }
