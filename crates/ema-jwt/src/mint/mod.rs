@@ -1,6 +1,6 @@
-//! Minting: ID-JAGs (IDP-15), RFC 9068 access tokens (AS-14), `private_key_jwt` client
-//! assertions (JWT-10), RFC 9449 DPoP proofs (CL-23), and any JWS from a serializable claims
-//! set.
+//! Minting: ID-JAGs (IDP-15), RFC 9068 access tokens (AS-14), OpenID Connect ID tokens (the
+//! IdP's own code flow, CL-02), `private_key_jwt` client assertions (JWT-10), RFC 9449 DPoP
+//! proofs (CL-23), and any JWS from a serializable claims set.
 //!
 //! Minters fill `iss`, `iat`, `exp` and a `jti` of 128 random bits from the injected clock and
 //! random source, and write the header `alg`, `typ` and `kid` from the signing key.
@@ -9,6 +9,7 @@ mod access_token;
 mod client_assertion;
 mod dpop;
 mod id_jag;
+mod id_token;
 mod jws;
 
 pub use access_token::{
@@ -17,6 +18,9 @@ pub use access_token::{
 pub use client_assertion::{CLIENT_ASSERTION_TTL_SECS, ClientAssertionMinter};
 pub use dpop::DpopProofMinter;
 pub use id_jag::{ID_JAG_DEFAULT_TTL_SECS, IdJagGrant, IdJagMinter};
+pub use id_token::{
+    ID_TOKEN_DEFAULT_TTL_SECS, ID_TOKEN_MAX_TTL_SECS, ID_TOKEN_TYP, IdTokenGrant, IdTokenMinter,
+};
 pub use jws::sign_jws;
 
 use ema_types::Secret;

@@ -3,8 +3,8 @@
 //!
 //! | router | serves |
 //! |---|---|
-//! | [`IdpRouter`] | `POST` token endpoint (token exchange next to the IdP's own grants), `GET` JWKS, `GET` metadata at the RFC 8414 and the OpenID Connect well-known URLs |
-//! | [`AuthorizationServerRouter`] | `POST` token endpoint (jwt-bearer next to the AS's own grants), `GET` JWKS, `GET` RFC 8414 metadata |
+//! | [`IdpRouter`] | `POST` token endpoint (token exchange next to the IdP's own grants), `GET` JWKS, `GET` metadata at the RFC 8414 and the OpenID Connect well-known URLs; optionally the `GET`/`POST` authorization endpoint of the OpenID Connect login ([`crate::idp::oidc`]) |
+//! | [`AuthorizationServerRouter`] | `POST` token endpoint (jwt-bearer next to the AS's own grants), `GET` JWKS, `GET` RFC 8414 metadata; optionally the `GET`/`POST` authorization endpoint of the code-flow fallback |
 //! | [`ResourceServerRouter`] | the protected-resource metadata (path-inserted, and root when configured) and routes guarded by [`AccessTokenLayer`] |
 //!
 //! Adapters only convert: the body is read with a size bound
@@ -34,6 +34,7 @@ use ema_types::{ErrorCode, ScopeSet, urn};
 use http::StatusCode;
 
 use crate::ConfigError;
+use crate::authorization_code::AuthorizationEndpoint;
 use crate::endpoint::{
     HttpRequest, HttpResponse, MAX_TOKEN_REQUEST_BYTES, Rejection, TokenEndpoint,
 };
@@ -80,6 +81,18 @@ pub async fn serve_token_endpoint(endpoint: &TokenEndpoint, request: Request) ->
     into_axum(response)
 }
 
+/// Serve an authorization endpoint from an axum handler: bounded body read (a `POST` form),
+/// then [`AuthorizationEndpoint::handle`].
+pub async fn serve_authorization_endpoint(
+    endpoint: &AuthorizationEndpoint,
+    request: Request,
+) -> Response {
+    match buffer_request(request, MAX_TOKEN_REQUEST_BYTES).await {
+        Ok(request) => into_axum(endpoint.handle(request).await),
+        Err(response) => response,
+    }
+}
+
 fn json_document(bytes: Vec<u8>) -> Response {
     (
         [
@@ -121,6 +134,7 @@ struct TokenServerRoutes {
     metadata: AuthorizationServerMetadata,
     openid_configuration: bool,
     rate_limit: Option<RateLimitLayer<KeyFn<KeyFunction>>>,
+    authorize: Option<Arc<AuthorizationEndpoint>>,
 }
 
 impl TokenServerRoutes {
@@ -136,7 +150,13 @@ impl TokenServerRoutes {
             metadata,
             openid_configuration,
             rate_limit: None,
+            authorize: None,
         }
+    }
+
+    fn with_authorization_endpoint(mut self, endpoint: AuthorizationEndpoint) -> Self {
+        self.authorize = Some(Arc::new(endpoint));
+        self
     }
 
     fn with_rate_limit<F>(mut self, limiter: Arc<RateLimiter>, key: F) -> Self
@@ -170,10 +190,19 @@ impl TokenServerRoutes {
                     .to_owned(),
             );
         }
+        let authorize_path = match &self.authorize {
+            Some(_) => Some(
+                (self.metadata.authorization_endpoint.as_ref())
+                    .map(|u| u.path().to_owned())
+                    .ok_or_else(|| missing("authorization_endpoint"))?,
+            ),
+            None => None,
+        };
         let mut seen = HashSet::new();
         let all = [&token_path, &jwks_path]
             .into_iter()
-            .chain(metadata_paths.iter());
+            .chain(metadata_paths.iter())
+            .chain(authorize_path.iter());
         for path in all {
             if !seen.insert(path.as_str()) {
                 return Err(ConfigError::new(format!(
@@ -203,6 +232,15 @@ impl TokenServerRoutes {
                 }
             }),
         );
+        if let (Some(path), Some(endpoint)) = (authorize_path, self.authorize) {
+            router = router.route(
+                &path,
+                any(move |request: Request| {
+                    let endpoint = Arc::clone(&endpoint);
+                    async move { serve_authorization_endpoint(&endpoint, request).await }
+                }),
+            );
+        }
         for path in &metadata_paths {
             let body = metadata_json.clone();
             router = router.route(
@@ -255,12 +293,22 @@ impl AuthorizationServerRouter {
         }
     }
 
+    /// Also serve `endpoint` (the code-flow fallback, CL-06) at the path of the metadata's
+    /// `authorization_endpoint`, for `GET` and `POST`.
+    #[must_use]
+    pub fn with_authorization_endpoint(self, endpoint: AuthorizationEndpoint) -> Self {
+        Self {
+            routes: self.routes.with_authorization_endpoint(endpoint),
+        }
+    }
+
     /// Build the router.
     ///
     /// # Errors
     ///
-    /// When the metadata lacks `token_endpoint` or `jwks_uri`, their paths collide, or the
-    /// metadata cannot be serialized.
+    /// When the metadata lacks `token_endpoint` or `jwks_uri` (or `authorization_endpoint`
+    /// when an authorization endpoint is served), their paths collide, or the metadata cannot
+    /// be serialized.
     pub fn build(self) -> Result<Router, ConfigError> {
         self.routes.build()
     }
@@ -331,12 +379,23 @@ impl IdpRouter {
         Self::new(endpoint, signing, metadata)
     }
 
+    /// Also serve `endpoint` (the OpenID Connect login,
+    /// [`OidcProvider::authorization_endpoint`](crate::idp::oidc::OidcProvider::authorization_endpoint))
+    /// at the path of the metadata's `authorization_endpoint`, for `GET` and `POST`.
+    #[must_use]
+    pub fn with_authorization_endpoint(self, endpoint: AuthorizationEndpoint) -> Self {
+        Self {
+            routes: self.routes.with_authorization_endpoint(endpoint),
+        }
+    }
+
     /// Build the router.
     ///
     /// # Errors
     ///
-    /// When the metadata lacks `token_endpoint` or `jwks_uri`, the paths collide, or the
-    /// metadata cannot be serialized.
+    /// When the metadata lacks `token_endpoint` or `jwks_uri` (or `authorization_endpoint`
+    /// when an authorization endpoint is served), the paths collide, or the metadata cannot
+    /// be serialized.
     pub fn build(self) -> Result<Router, ConfigError> {
         self.routes.build()
     }

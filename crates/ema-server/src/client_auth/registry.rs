@@ -35,6 +35,9 @@ pub struct RegisteredClient {
     /// A public client: it has no credentials and authenticates by `client_id` alone, which
     /// is accepted only where the server opts in (AS-03, OQ-08).
     pub public: bool,
+    /// Redirect URIs registered for the authorization-code grant (RFC 6749 §3.1.2), matched
+    /// exactly (see [`crate::authorization_code::redirect_uri_matches`]).
+    pub redirect_uris: Vec<String>,
 }
 
 impl fmt::Debug for RegisteredClient {
@@ -48,6 +51,7 @@ impl fmt::Debug for RegisteredClient {
             .field("trusted_issuers", &self.trusted_issuers)
             .field("scopes", &self.scopes)
             .field("public", &self.public)
+            .field("redirect_uris", &self.redirect_uris)
             .finish()
     }
 }
@@ -66,6 +70,7 @@ impl RegisteredClient {
             trusted_issuers: None,
             scopes: None,
             public: false,
+            redirect_uris: Vec::new(),
         }
     }
 
@@ -121,6 +126,13 @@ impl RegisteredClient {
     #[must_use]
     pub fn with_scopes(mut self, scopes: ScopeSet) -> Self {
         self.scopes = Some(scopes);
+        self
+    }
+
+    /// Register a redirect URI for the authorization-code grant (RFC 6749 §3.1.2).
+    #[must_use]
+    pub fn with_redirect_uri(mut self, redirect_uri: impl Into<String>) -> Self {
+        self.redirect_uris.push(redirect_uri.into());
         self
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use ema_jwt::{JwkSet, SigningKey, VerifyingKey};
+use ema_jwt::{JwkSet, KeySet, SigningKey, VerifyingKey};
 
 /// One active signing key plus the verifying keys of previous ones, all published in the JWKS
 /// so tokens signed before a rotation keep verifying until they expire.
@@ -90,6 +90,19 @@ impl SigningKeys {
         let old = std::mem::replace(&mut inner.active, new);
         inner.previous.insert(0, old.verifying_key().clone());
         inner.previous.truncate(self.max_previous);
+    }
+
+    /// The verifying keys, active first, then the previous ones: what a verifier of this
+    /// server's own tokens trusts (no key is parsed again).
+    #[must_use]
+    pub fn key_set(&self) -> KeySet {
+        let inner = self.read();
+        KeySet::from_keys(
+            std::iter::once(inner.active.verifying_key())
+                .chain(inner.previous.iter())
+                .cloned()
+                .collect(),
+        )
     }
 
     /// The JWKS to publish: the active key first, then the previous ones (public parts only).
