@@ -248,5 +248,56 @@ fn main() -> Result<()> {
     ] {
         write(target, "valid", [])?;
     }
+
+    // authorization_request: the first byte selects GET (0) or POST (1), the rest is the
+    // query string or form body.
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let valid = format!(
+        "response_type=code&client_id={CLIENT}&redirect_uri=http%3A%2F%2F127.0.0.1%3A53100%2Fcallback\
+         &scope=openid%20email&state=xyz&nonce=n-0S6&code_challenge={challenge}\
+         &code_challenge_method=S256&login_hint=alice"
+    );
+    let requests = [
+        ("seed-valid", 0u8, valid.clone()),
+        ("seed-post", 1, valid),
+        (
+            "seed-registered-query",
+            0,
+            format!(
+                "response_type=code&client_id={CLIENT}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Ftenant%3Da\
+                 &scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256&login_hint=alice"
+            ),
+        ),
+        (
+            "seed-plain-pkce",
+            0,
+            format!(
+                "response_type=code&client_id={CLIENT}&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback\
+                 &scope=openid&state=s&code_challenge=abc&code_challenge_method=plain&login_hint=alice"
+            ),
+        ),
+        (
+            "seed-foreign-redirect",
+            0,
+            format!(
+                "response_type=code&client_id={CLIENT}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb\
+                 &scope=openid&code_challenge={challenge}&code_challenge_method=S256"
+            ),
+        ),
+        (
+            "seed-no-hint",
+            0,
+            format!(
+                "response_type=token&client_id={CLIENT}&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback\
+                 &scope=openid&code_challenge={challenge}&code_challenge_method=S256"
+            ),
+        ),
+    ];
+    for (name, method, parameters) in requests {
+        let mut bytes = vec![method];
+        bytes.extend_from_slice(parameters.as_bytes());
+        write("authorization_request", name, bytes)?;
+    }
+
     Ok(())
 }
