@@ -21,6 +21,10 @@ pub enum ClientAuthMethod {
     #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
     #[cfg_attr(docsrs, doc(cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))))]
     PrivateKeyJwt(ema_jwt::SigningKey),
+    /// `none`: a public client, identified by `client_id` in the form body alone. Only for a
+    /// party that registered the client without credentials, such as the MCP conformance
+    /// suite's IdP: CL-09 (and OQ-08) require authentication at a production IdP.
+    Public,
 }
 
 impl fmt::Debug for ClientAuthMethod {
@@ -34,6 +38,7 @@ impl fmt::Debug for ClientAuthMethod {
                 .field(&key.algorithm())
                 .field(&key.kid())
                 .finish(),
+            Self::Public => f.write_str("Public"),
         }
     }
 }
@@ -47,6 +52,7 @@ impl ClientAuthMethod {
             Self::SecretPost(_) => "client_secret_post",
             #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
             Self::PrivateKeyJwt(_) => "private_key_jwt",
+            Self::Public => "none",
         }
     }
 }
@@ -124,6 +130,10 @@ impl ClientCredentials {
                     authorization: None,
                 }
             }
+            ClientAuthMethod::Public => Authentication {
+                params: ClientAuthParams::id_only(self.client_id.clone()),
+                authorization: None,
+            },
         })
     }
 }

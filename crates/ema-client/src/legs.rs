@@ -101,10 +101,32 @@ impl ResourceTarget {
     /// CL-06: check that the discovered authorization server advertises the ID-JAG profile
     /// with the JWT-bearer grant and a token endpoint.
     pub fn from_discovered(discovered: &Discovered) -> Result<Self, Error> {
+        Self::from_discovered_with(discovered, true)
+    }
+
+    /// As [`Self::from_discovered`]; with `require_profile` false, an authorization server
+    /// that lists the JWT-bearer grant but not the ID-JAG profile is accepted too (see
+    /// [`TokenSourceConfig::require_id_jag_profile`](crate::TokenSourceConfig::require_id_jag_profile)).
+    pub fn from_discovered_with(
+        discovered: &Discovered,
+        require_profile: bool,
+    ) -> Result<Self, Error> {
         let metadata = &discovered.authorization_server.metadata;
-        let token_endpoint = metadata
-            .check_id_jag_support()
-            .map_err(|e| Error::new(Leg::Discovery, ErrorKind::ProfileUnsupported(e)))?;
+        let checked = match metadata.check_id_jag_support() {
+            Err(ema_metadata::IdJagSupportError::ProfileNotListed) if !require_profile => {
+                if metadata.supports_grant_type(ema_types::urn::GRANT_TYPE_JWT_BEARER) {
+                    metadata
+                        .token_endpoint
+                        .as_ref()
+                        .ok_or(ema_metadata::IdJagSupportError::NoTokenEndpoint)
+                } else {
+                    Err(ema_metadata::IdJagSupportError::JwtBearerGrantNotListed)
+                }
+            }
+            other => other,
+        };
+        let token_endpoint =
+            checked.map_err(|e| Error::new(Leg::Discovery, ErrorKind::ProfileUnsupported(e)))?;
         Ok(Self {
             resource: discovered.resource().clone(),
             as_issuer: metadata.issuer.clone(),
@@ -130,11 +152,20 @@ pub async fn discover_resource(
     discovery: &Discovery,
     server: &Resource,
 ) -> Result<ResourceTarget, Error> {
+    discover_resource_with(discovery, server, true).await
+}
+
+/// As [`discover_resource`], with the CL-06 profile check as [`ResourceTarget::from_discovered_with`].
+pub async fn discover_resource_with(
+    discovery: &Discovery,
+    server: &Resource,
+    require_profile: bool,
+) -> Result<ResourceTarget, Error> {
     let discovered = discovery
         .discover(server)
         .await
         .map_err(|e| Error::new(Leg::Discovery, ErrorKind::Discovery(e)))?;
-    ResourceTarget::from_discovered(&discovered)
+    ResourceTarget::from_discovered_with(&discovered, require_profile)
 }
 
 /// Discover from the headers of a `401`/`403` the MCP server at `server` answered.
@@ -547,6 +578,100 @@ mod tests {
         let r = exchange_token(&ctx, &idp(), &request(), &subject).await;
         assert_eq!(seen.lock().unwrap().len(), 1);
         r
+    }
+
+    #[tokio::test]
+    async fn cl_09_a_public_client_sends_its_client_id_alone() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let http = move |req: HttpRequest| {
+            log.lock().unwrap().push(req.clone());
+            async move {
+                http::Response::builder()
+                    .status(200)
+                    .body(br#"{"issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","access_token":"a.b.c","token_type":"N_A"}"#.to_vec())
+                    .map_err(|e| TransportError::Other(e.to_string()))
+            }
+        };
+        let public = Party::new(
+            Issuer::new("https://login.acme-idp.test").unwrap(),
+            "https://login.acme-idp.test/token".parse().unwrap(),
+            ClientCredentials::new(
+                ClientId::new("desk-7f3a").unwrap(),
+                ClientAuthMethod::Public,
+            ),
+        );
+        let clock = FixedClock::new(1_793_000_000);
+        let ctx = Context::new(&http, &clock, &SystemRandom);
+        let subject = SubjectToken::id_token(Secret::new("eyJ.subject.sig"));
+        exchange_token(&ctx, &public, &request(), &subject)
+            .await
+            .unwrap();
+        let sent = seen.lock().unwrap().pop().unwrap();
+        assert!(sent.headers().get(http::header::AUTHORIZATION).is_none());
+        let form = ema_types::Form::decode(sent.body()).unwrap();
+        let names: Vec<&str> = form.pairs().map(|(k, _)| k).collect();
+        assert!(names.contains(&"client_id"), "{names:?}");
+        assert!(!names.contains(&"client_secret"), "{names:?}");
+        assert!(!names.contains(&"client_assertion"), "{names:?}");
+        assert_eq!(ClientAuthMethod::Public.name(), "none");
+    }
+
+    /// Discovery of `https://tools.toolhub.test/mcp` whose AS metadata is `as_metadata`.
+    fn discovery_with(as_metadata: &'static str) -> Discovery {
+        Discovery::new(move |req: HttpRequest| async move {
+            let body = match req.uri().path() {
+                "/.well-known/oauth-protected-resource/mcp" => {
+                    r#"{"resource":"https://tools.toolhub.test/mcp","authorization_servers":["https://as.toolhub.test"]}"#
+                }
+                "/.well-known/oauth-authorization-server" => as_metadata,
+                _ => "",
+            };
+            http::Response::builder()
+                .status(if body.is_empty() { 404 } else { 200 })
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(body.as_bytes().to_vec())
+                .map_err(|e| TransportError::Other(e.to_string()))
+        })
+    }
+
+    #[tokio::test]
+    async fn cl_06_the_profile_check_is_on_by_default_and_can_be_relaxed() {
+        let server = Resource::new("https://tools.toolhub.test/mcp").unwrap();
+        let no_profile = discovery_with(
+            r#"{"issuer":"https://as.toolhub.test","token_endpoint":"https://as.toolhub.test/token","grant_types_supported":["urn:ietf:params:oauth:grant-type:jwt-bearer"]}"#,
+        );
+        let e = discover_resource(&no_profile, &server).await.unwrap_err();
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::ProfileUnsupported(ema_metadata::IdJagSupportError::ProfileNotListed)
+            ),
+            "{e}"
+        );
+        let target = discover_resource_with(&no_profile, &server, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            target.as_token_endpoint.as_str(),
+            "https://as.toolhub.test/token"
+        );
+        // Relaxed, the jwt-bearer grant must still be listed.
+        let no_grant = discovery_with(
+            r#"{"issuer":"https://as.toolhub.test","token_endpoint":"https://as.toolhub.test/token","grant_types_supported":["authorization_code"]}"#,
+        );
+        let e = discover_resource_with(&no_grant, &server, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::ProfileUnsupported(
+                    ema_metadata::IdJagSupportError::JwtBearerGrantNotListed
+                )
+            ),
+            "{e}"
+        );
     }
 
     #[tokio::test]

@@ -22,7 +22,8 @@
 //!
 //! [`TokenSource`] runs the whole flow with a per-(server, scope) cache, renewal before
 //! expiry, single-flight, single-use ID-JAGs (CL-15), `401` handling and bounded step-up
-//! (CL-17). [`OidcLogin`] signs the user in (authorization code + PKCE, CL-02); behind the
+//! (CL-17). [`Session`] connects a whole list of MCP servers after one sign-in,
+//! concurrently, reporting per server connected / denied by policy / failed. [`OidcLogin`] signs the user in (authorization code + PKCE, CL-02); behind the
 //! `loopback-login` feature, `LoopbackListener` receives the redirect for command-line hosts.
 //!
 //! # Features
@@ -75,6 +76,7 @@ mod legs;
 mod login;
 #[cfg(feature = "loopback-login")]
 mod loopback;
+mod session;
 mod subject;
 mod token_source;
 mod wire;
@@ -83,7 +85,8 @@ pub use auth::{ClientAuthMethod, ClientCredentials};
 pub use error::{Disposition, Error, ErrorKind, Leg, RequiredAuthentication};
 pub use legs::{
     AccessToken, Context, IdJagRequest, IdpEndpoints, IssuedIdJag, Party, ResourceTarget,
-    discover_from_headers, discover_idp, discover_resource, exchange_token, redeem_id_jag,
+    discover_from_headers, discover_idp, discover_resource, discover_resource_with, exchange_token,
+    redeem_id_jag,
 };
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
 pub use legs::{IdJagExpectations, fetch_jwks, verify_id_jag};
@@ -91,6 +94,10 @@ pub use login::{LoginResult, OidcLogin, OidcLoginConfig, PendingLogin};
 #[cfg(feature = "loopback-login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback-login")))]
 pub use loopback::LoopbackListener;
+pub use session::{
+    ServerOutcome, ServerReport, ServerTokens, Session, SessionConfig, SessionFailure,
+    SessionReport, SessionServer,
+};
 pub use subject::{
     OidcRefreshSource, RefreshMode, StaticIdToken, SubjectToken, SubjectTokenSource,
     exchange_saml_for_refresh_token,

@@ -110,6 +110,10 @@ pub struct TokenSourceConfig {
     pub jwks_refetch_interval: Duration,
     /// Discovery settings (default: strict, https only).
     pub discovery: DiscoveryConfig,
+    /// CL-06: only redeem at an authorization server whose metadata lists the ID-JAG grant
+    /// profile (default `true`). With `false`, one that lists the JWT-bearer grant without
+    /// the profile is used too (for example the MCP conformance suite's).
+    pub require_id_jag_profile: bool,
 }
 
 impl Default for TokenSourceConfig {
@@ -123,6 +127,7 @@ impl Default for TokenSourceConfig {
             jwks_ttl: Duration::from_secs(3600),
             jwks_refetch_interval: Duration::from_secs(30),
             discovery: DiscoveryConfig::default(),
+            require_id_jag_profile: true,
         }
     }
 }
@@ -162,6 +167,13 @@ impl TokenSourceConfig {
     #[must_use]
     pub fn with_discovery(mut self, discovery: DiscoveryConfig) -> Self {
         self.discovery = discovery;
+        self
+    }
+
+    /// Set [`Self::require_id_jag_profile`].
+    #[must_use]
+    pub fn with_require_id_jag_profile(mut self, require: bool) -> Self {
+        self.require_id_jag_profile = require;
         self
     }
 }
@@ -605,7 +617,14 @@ impl TokenSource {
     async fn discover_with_retries(&self, server: &Resource) -> Result<ResourceTarget, Error> {
         let mut attempt = 0u32;
         loop {
-            match crate::legs::discover_resource(&self.inner.discovery, server).await {
+            let require_profile = self.inner.config.require_id_jag_profile;
+            match crate::legs::discover_resource_with(
+                &self.inner.discovery,
+                server,
+                require_profile,
+            )
+            .await
+            {
                 Err(e)
                     if e.disposition() == Disposition::Retry
                         && attempt < self.inner.config.discovery_retries =>

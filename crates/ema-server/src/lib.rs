@@ -8,9 +8,12 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`audit`] | one event per IdP/AS decision: the sink trait, JSON lines, `tracing`, a summarizer |
 //! | [`endpoint`] | token-endpoint plumbing: preflight (405/413/415), [`endpoint::Rejection`], dispatch on `grant_type` |
 //! | `client_auth` | `client_secret_basic`, `client_secret_post`, `private_key_jwt`, public opt-in; the client registry |
-//! | `authorization_server` | the jwt-bearer grant: §6 checklist, access-token minting |
+//! | `authorization_code` | the authorization-code grant with PKCE, role-independent: authorization endpoint, user-authenticator trait, single-use codes, rotating refresh tokens, grant stores |
+//! | `authorization_server` | the jwt-bearer grant: §6 checklist, access-token minting; `code_grant`, the interactive code-flow fallback |
+//! | `idp` | the token exchange issuing ID-JAGs; `idp::oidc`, the IdP's OpenID Connect login (code + PKCE, ID tokens, refresh tokens) |
 //! | `keys` | where issuer keys come from: static sets, the JWKS cache |
 //! | [`rate_limit`] | opt-in token-endpoint rate limiting per key (AS-20): token buckets, 429 + `Retry-After`, a tower layer |
 //! | [`replay`] | single use of `jti`s: in-memory (bounded) and Redis stores |
@@ -19,7 +22,7 @@
 //!
 //! Features: `aws-lc-rs` (default) or `rust-crypto` select the ema-jwt backend; without
 //! either, only [`endpoint`], [`rate_limit`], [`replay`] and the configuration types build (nothing can
-//! verify a token). `redis`: the Redis replay store. `axum`: the HTTP adapters.
+//! verify a token). `redis`: the Redis replay and grant stores. `axum`: the HTTP adapters.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
@@ -32,6 +35,9 @@
     )
 )]
 
+pub mod audit;
+#[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+pub mod authorization_code;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
 pub mod authorization_server;
 #[cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]

@@ -67,7 +67,12 @@
 //! the precise reason goes to `tracing` only, never token material. A failing replay store or
 //! subject resolver is `server_error` (500): the store refuses to vouch for single use, so the
 //! request fails closed, and the answer says the fault is the server's, not the assertion's.
+//!
+//! With [`JwtBearerGrant::with_audit`], every request, granted or refused at any step, yields
+//! exactly one [`AuditEvent`] (`role` `as`, the redeemed ID-JAG's
+//! `jti` once its signature verified, reason `replayed` for a reused `jti`).
 
+pub mod code_grant;
 mod config;
 mod metadata;
 mod subject;
@@ -91,6 +96,7 @@ pub use config::{
 pub use subject::{Principal, SubjectError, SubjectResolver, TrustedSubjectResolver};
 
 use crate::ConfigError;
+use crate::audit::{AuditDecision, AuditEvent, AuditRole, AuditSink};
 use crate::client_auth::{AuthenticatedClient, ClientAuthContext, ClientRegistry, authenticate};
 use crate::endpoint::{GrantHandler, HttpRequest, HttpResponse, Rejection, json_response};
 use crate::keys::KeySource;
@@ -134,6 +140,7 @@ pub struct JwtBearerGrant {
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecureRandom>,
     client_auth: ClientAuthContext,
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl fmt::Debug for JwtBearerGrant {
@@ -141,6 +148,7 @@ impl fmt::Debug for JwtBearerGrant {
         f.debug_struct("JwtBearerGrant")
             .field("config", &self.config)
             .field("signing", &self.signing)
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -183,6 +191,7 @@ impl JwtBearerGrant {
             clock,
             rng: Arc::new(SystemRandom),
             client_auth,
+            audit: None,
         })
     }
 
@@ -219,6 +228,16 @@ impl JwtBearerGrant {
         self
     }
 
+    /// Record one [`AuditEvent`] per jwt-bearer request in `sink` (default: none): granted or
+    /// denied, early rejections (`invalid_request`, `invalid_client`, …) included, with the
+    /// redeemed ID-JAG's `jti` (once its signature verified) as correlation id, and never a
+    /// token, an assertion or a secret.
+    #[must_use]
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
     /// Map subjects with `resolver` (AS-10, §6 step 19).
     #[must_use]
     pub fn with_subject_resolver(mut self, resolver: Arc<dyn SubjectResolver>) -> Self {
@@ -238,16 +257,65 @@ impl JwtBearerGrant {
         &self.signing
     }
 
-    /// Run the §6 checklist; `Ok` is the 200 response.
+    /// Run the §6 checklist; `Ok` is the 200 response. With an audit sink
+    /// ([`JwtBearerGrant::with_audit`]), records one event either way.
     pub async fn redeem(
         &self,
         request: &HttpRequest,
         form: &Form,
     ) -> Result<HttpResponse, Rejection> {
+        let Some(sink) = &self.audit else {
+            let mut trail = AuditEvent::new(AuditRole::AuthorizationServer, "", 0);
+            return self.run_checklist(request, form, &mut trail).await;
+        };
+        let mut trail = AuditEvent::new(
+            AuditRole::AuthorizationServer,
+            self.config.issuer.as_str(),
+            self.clock.now_unix(),
+        );
+        let result = self.run_checklist(request, form, &mut trail).await;
+        match &result {
+            Ok(_) => {
+                trail.decision = AuditDecision::Granted;
+                trail.reason = "granted".to_owned();
+            }
+            Err(rejection) => {
+                trail.decision = AuditDecision::Denied;
+                trail.granted_scope = None;
+                trail.error = Some(rejection.code.as_str().to_owned());
+                if trail.reason.is_empty() {
+                    trail.reason = rejection.code.as_str().to_owned();
+                }
+            }
+        }
+        crate::audit::emit(sink.as_ref(), &trail);
+        result
+    }
+
+    async fn run_checklist(
+        &self,
+        request: &HttpRequest,
+        form: &Form,
+        trail: &mut AuditEvent,
+    ) -> Result<HttpResponse, Rejection> {
         // 1. Exactly one non-empty assertion (AS-01).
+        trail.audience = Some(self.config.issuer.as_str().to_owned());
         let grant = JwtBearerRequest::from_form(form).map_err(Rejection::from)?;
+        trail.requested_scope = grant.scope.as_ref().map(ToString::to_string);
+        trail.resource = grant
+            .resource
+            .iter()
+            .map(|r| {
+                r.as_str()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(256)
+                    .collect()
+            })
+            .collect();
         // 2. Client authentication, before any fetch (AS-02, AS-03).
         let client = authenticate(request, form, self.registry.as_ref(), &self.client_auth).await?;
+        trail.client_id = Some(client.client_id.as_str().to_owned());
         // 3. Registered for this grant and for EMA (AS-04).
         let for_ema = client
             .client
@@ -295,8 +363,11 @@ impl JwtBearerGrant {
             .verifier
             .verify(jws, &anchor, client.client_id.as_str(), self.clock.as_ref())
             .map_err(|e| assertion_rejected(format!("ID-JAG: {}", e.kind())))?;
+        trail.jti = Some(claims.jti.clone());
+        trail.subject = Some(claims.sub.clone());
         // 16. Request resource within the claim; one resource per access token.
         let resource = self.granted_resource(&grant, &claims)?;
+        trail.resource = vec![resource.resource.as_str().to_owned()];
         // 17. Scope.
         let scope = self.granted_scope(&grant, &claims, resource, &client)?;
         // 18. authorization_details (OQ-17) and act (OQ-19).
@@ -334,7 +405,10 @@ impl JwtBearerGrant {
             .await
         {
             Ok(true) => {}
-            Ok(false) => return Err(assertion_rejected("ID-JAG: jti replayed (AS-11)")),
+            Ok(false) => {
+                trail.reason = "replayed".to_owned();
+                return Err(assertion_rejected("ID-JAG: jti replayed (AS-11)"));
+            }
             Err(e) => {
                 tracing::error!(error = %e, "replay store failed; refusing (fail closed)");
                 return Err(server_error(format!("replay store: {e}")));
@@ -364,6 +438,7 @@ impl JwtBearerGrant {
             scope = %scope,
             "access token issued"
         );
+        trail.granted_scope = Some(scope.to_string());
         let mut body = TokenResponse::bearer(minted.token, minter.ttl(), scope);
         if bound_jkt.is_some() {
             // AS-12: a DPoP-bound token is announced as such.

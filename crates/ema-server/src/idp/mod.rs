@@ -36,14 +36,25 @@
 //!
 //! Every refusal is an RFC 6749 §5.2 error ([`Rejection`], IDP-18) whose precise reason is
 //! logged through `tracing` without token material.
+//!
+//! With [`TokenExchangeGrant::with_audit`], every request, granted or refused at any step,
+//! yields exactly one [`AuditEvent`] (`role` `idp`, the minted
+//! ID-JAG's `jti` on a grant, reason `policy_denied` for a [`Policy`] refusal).
 #![cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
 
 mod config;
+mod directory;
+mod explain;
+pub mod oidc;
 mod policy;
 mod subject;
 
 pub use config::{IdpConfig, IdpConfigBuilder, IdpConfigError, TrustedAudience};
-pub use policy::{Decision, Policy, PolicyGrant, PolicyRequest, PolicyRule, StaticPolicy, StepUp};
+pub use directory::{DirectoryUser, MemoryDirectory, UserDirectory};
+pub use explain::{DenialReason, Explanation, ResolvedUser, RowExplanation, RowVerdict};
+pub use policy::{
+    Decision, Effect, Policy, PolicyGrant, PolicyRequest, PolicyRule, StaticPolicy, StepUp,
+};
 pub use subject::{RefreshTokenValidator, SubjectContext, SubjectMapper, SubjectTokenError};
 
 use std::sync::Arc;
@@ -53,11 +64,12 @@ use ema_jwt::mint::{IdJagGrant, IdJagMinter};
 use ema_jwt::verify::{DpopRequest, IdTokenVerifier};
 use ema_types::claims::Confirmation;
 use ema_types::{
-    ErrorCode, Form, Resource, SecureRandom, SystemRandom, TokenExchangeRequest,
+    Clock, ErrorCode, Form, Resource, SecureRandom, SystemRandom, TokenExchangeRequest,
     TokenExchangeResponse, TokenType, urn,
 };
 use http::StatusCode;
 
+use crate::audit::{AuditDecision, AuditEvent, AuditRole, AuditSink};
 use crate::client_auth::{
     AuthenticatedClient, ClientAuthContext, ClientAuthMethod, ClientRegistry, authenticate,
 };
@@ -76,6 +88,7 @@ pub struct TokenExchangeGrant {
     refresh_tokens: Option<Arc<dyn RefreshTokenValidator>>,
     subject_mapper: Option<Arc<dyn SubjectMapper>>,
     rng: Arc<dyn SecureRandom>,
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl std::fmt::Debug for TokenExchangeGrant {
@@ -86,6 +99,7 @@ impl std::fmt::Debug for TokenExchangeGrant {
             .field("client_auth", &self.client_auth)
             .field("refresh_tokens", &self.refresh_tokens.is_some())
             .field("subject_mapper", &self.subject_mapper.is_some())
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +132,7 @@ impl TokenExchangeGrant {
             refresh_tokens: None,
             subject_mapper: None,
             rng: Arc::new(SystemRandom),
+            audit: None,
         })
     }
 
@@ -132,6 +147,15 @@ impl TokenExchangeGrant {
     #[must_use]
     pub fn with_subject_mapper(mut self, mapper: Arc<dyn SubjectMapper>) -> Self {
         self.subject_mapper = Some(mapper);
+        self
+    }
+
+    /// Record one [`AuditEvent`] per token exchange in `sink` (default: none): granted or
+    /// denied, early rejections (`invalid_client`, `invalid_request`, …) included, with the
+    /// minted ID-JAG's `jti` as correlation id and never a token or secret.
+    #[must_use]
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
         self
     }
 
@@ -158,9 +182,11 @@ impl TokenExchangeGrant {
         &self,
         request: &HttpRequest,
         form: &Form,
+        trail: &mut AuditEvent,
     ) -> Result<HttpResponse, Rejection> {
         // 1. Client authentication comes first (IDP-02).
         let client = authenticate(request, form, &*self.registry, &self.client_auth).await?;
+        trail.client_id = Some(client.client_id.as_str().to_owned());
         if client.method == ClientAuthMethod::None || client.client.public {
             return Err(Rejection::new(
                 ErrorCode::InvalidClient,
@@ -176,6 +202,9 @@ impl TokenExchangeGrant {
 
         // 2. Request shape (IDP-03, IDP-04, OQ-19, OQ-02).
         let te = TokenExchangeRequest::from_form(form)?;
+        trail.requested_scope = te.scope.as_ref().map(ToString::to_string);
+        trail.audience = te.audience.first().map(|a| echo_raw(a));
+        trail.resource = te.resource.iter().map(|r| echo_raw(r.as_str())).collect();
         if te.actor_token.is_some() {
             return Err(invalid_request("actor_token is not supported (OQ-19)")
                 .describe("actor_token is not supported"));
@@ -220,6 +249,7 @@ impl TokenExchangeGrant {
 
         // 4. Audience and (audience, resource) pairs (IDP-09, IDP-10).
         let Some(target) = self.config.resolve_audience(audience) else {
+            trail.reason = "unknown_audience".to_owned();
             return Err(Rejection::new(
                 ErrorCode::InvalidTarget,
                 format!("unknown audience {} (IDP-09)", echo(audience)),
@@ -229,6 +259,7 @@ impl TokenExchangeGrant {
         let mut resources: Vec<Resource> = Vec::with_capacity(te.resource.len());
         for presented in &te.resource {
             let Some(allowed) = target.allowed_resource(presented) else {
+                trail.reason = "resource_not_allowed".to_owned();
                 return Err(Rejection::new(
                     ErrorCode::InvalidTarget,
                     format!(
@@ -244,12 +275,19 @@ impl TokenExchangeGrant {
             }
         }
 
+        trail.audience = Some(target.issuer.as_str().to_owned());
+        trail.resource = resources.iter().map(|r| r.as_str().to_owned()).collect();
+
         // 5. The subject token (IDP-05, IDP-06, IDP-08, IDP-22).
-        let user = self.validate_subject(&te, &client).await?;
+        let user = self.validate_subject(&te, &client).await.inspect_err(|_| {
+            trail.reason = "invalid_subject_token".to_owned();
+        })?;
+        trail.subject = Some(user.subject.clone());
 
         // 6. The subject the AS sees (IDP-13).
         let subject = match &self.subject_mapper {
             Some(mapper) => mapper.subject_for(&user, &target.issuer).ok_or_else(|| {
+                trail.reason = "subject_not_mapped".to_owned();
                 Rejection::new(
                     ErrorCode::InvalidTarget,
                     "subject mapper has no subject for this audience (IDP-13)",
@@ -273,6 +311,7 @@ impl TokenExchangeGrant {
         let grant = match decision {
             Decision::Grant(grant) => grant,
             Decision::DenyTarget => {
+                trail.reason = REASON_POLICY_DENIED.to_owned();
                 return Err(Rejection::new(
                     ErrorCode::InvalidTarget,
                     "policy: user or client not permitted for this audience/resource (IDP-11)",
@@ -280,13 +319,17 @@ impl TokenExchangeGrant {
                 .describe("resource not permitted for this client"));
             }
             Decision::DenyScope => {
+                trail.reason = REASON_POLICY_DENIED.to_owned();
                 return Err(Rejection::new(
                     ErrorCode::InvalidScope,
                     "policy: none of the requested scopes may be granted (IDP-11)",
                 )
                 .describe("no requested scope may be granted"));
             }
-            Decision::StepUp(step_up) => return Err(step_up_rejection(step_up)),
+            Decision::StepUp(step_up) => {
+                trail.reason = "step_up_required".to_owned();
+                return Err(step_up_rejection(step_up));
+            }
         };
         if let Some(asked) = &te.scope {
             if !grant.scope.is_subset(asked) {
@@ -296,6 +339,7 @@ impl TokenExchangeGrant {
                 ));
             }
             if grant.scope.is_empty() {
+                trail.reason = REASON_POLICY_DENIED.to_owned();
                 return Err(Rejection::new(
                     ErrorCode::InvalidScope,
                     "policy granted none of the requested scopes (IDP-11)",
@@ -332,6 +376,8 @@ impl TokenExchangeGrant {
             jti = %minted.claims.jti,
             "ID-JAG issued"
         );
+        trail.jti = Some(minted.claims.jti.clone());
+        trail.granted_scope = Some(grant.scope.to_string());
         let scope = (!grant.scope.is_empty()).then_some(grant.scope);
         let body = TokenExchangeResponse::id_jag(minted.token, minter.ttl(), scope);
         Ok(json_response(StatusCode::OK, &body))
@@ -455,7 +501,32 @@ impl TokenExchangeGrant {
 #[async_trait]
 impl GrantHandler for TokenExchangeGrant {
     async fn handle(&self, request: &HttpRequest, form: &Form) -> HttpResponse {
-        match self.exchange(request, form).await {
+        let Some(sink) = &self.audit else {
+            let mut trail = AuditEvent::new(AuditRole::Idp, "", 0);
+            return match self.exchange(request, form, &mut trail).await {
+                Ok(response) => response,
+                Err(rejection) => rejection.into_response(),
+            };
+        };
+        let now = self.client_auth.clock().now_unix();
+        let mut trail = AuditEvent::new(AuditRole::Idp, self.config.issuer.as_str(), now);
+        let result = self.exchange(request, form, &mut trail).await;
+        match &result {
+            Ok(_) => {
+                trail.decision = AuditDecision::Granted;
+                trail.reason = "granted".to_owned();
+            }
+            Err(rejection) => {
+                trail.decision = AuditDecision::Denied;
+                trail.granted_scope = None;
+                trail.error = Some(rejection.code.as_str().to_owned());
+                if trail.reason.is_empty() {
+                    trail.reason = rejection.code.as_str().to_owned();
+                }
+            }
+        }
+        crate::audit::emit(sink.as_ref(), &trail);
+        match result {
             Ok(response) => response,
             Err(rejection) => rejection.into_response(),
         }
@@ -492,6 +563,20 @@ fn step_up_rejection(step_up: StepUp) -> Rejection {
         r = r.with_member("acr_values", serde_json::Value::from(acr));
     }
     r
+}
+
+/// The audit reason of a refusal by the [`Policy`] (`invalid_target` / `invalid_scope` on
+/// the wire, IDP-11).
+pub const REASON_POLICY_DENIED: &str = "policy_denied";
+
+/// A presented value, cut to 256 characters without control characters, for the audit
+/// trail.
+fn echo_raw(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(256)
+        .collect()
 }
 
 /// A presented value, cut for logs.

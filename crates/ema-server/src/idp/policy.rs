@@ -1,10 +1,15 @@
 //! Who may get an ID-JAG for what (IDP-10, IDP-11, IDP-12, IDP-19): the [`Policy`] hook and
-//! a table implementation, [`StaticPolicy`]. Deny by default.
+//! a table implementation, [`StaticPolicy`], granting by user, group or role, with deny rows
+//! and explanations. Deny by default.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use ema_types::{ClientId, Issuer, Resource, ScopeSet};
 
 use super::SubjectContext;
+use super::directory::UserDirectory;
+use super::explain::{Explanation, evaluate};
 
 /// What the policy is asked: user × client × audience × resources × scopes (IDP-11).
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +25,27 @@ pub struct PolicyRequest<'a> {
     pub resources: &'a [Resource],
     /// The requested scopes, if any.
     pub scope: Option<&'a ScopeSet>,
+}
+
+impl<'a> PolicyRequest<'a> {
+    /// A request of `user` through `client_id` (its id at the IdP) for `resources` at
+    /// `audience`, asking for `scope` (`None`: no `scope` parameter).
+    #[must_use]
+    pub fn new(
+        user: &'a SubjectContext,
+        client_id: &'a ClientId,
+        audience: &'a Issuer,
+        resources: &'a [Resource],
+        scope: Option<&'a ScopeSet>,
+    ) -> Self {
+        Self {
+            user,
+            client_id,
+            audience,
+            resources,
+            scope,
+        }
+    }
 }
 
 /// A grant decided by the policy.
@@ -107,9 +133,65 @@ pub trait Policy: Send + Sync {
     async fn decide(&self, request: &PolicyRequest<'_>) -> Decision;
 }
 
-/// One row of a [`StaticPolicy`]: `client_id` may obtain ID-JAGs for `audience` and
-/// `resource` with at most `scopes`, named `as_client_id` at the AS, for `users` (all users
-/// when `None`).
+/// Whether a [`PolicyRule`] grants or refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Effect {
+    /// The row grants up to its scopes.
+    #[default]
+    Allow,
+    /// The row refuses: with no scopes, the whole target; with scopes, those scopes. A deny
+    /// row always wins over allow rows (IDP-11).
+    Deny,
+}
+
+impl Effect {
+    /// `allow` or `deny`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+impl std::fmt::Display for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of a [`StaticPolicy`] (IDP-11, IDP-12): for `client_id` (its id at the IdP), the
+/// target `audience` and `resource`, the row [allows](Effect::Allow) up to `scopes` (the
+/// client named `as_client_id` at the AS), or [denies](Effect::Deny) `scopes` (all of the
+/// target when `scopes` is empty).
+///
+/// **Who.** A row with none of `users`, `groups`, `roles` applies to every user. Otherwise it
+/// applies to a user listed in `users`, **or** in one of `groups`, **or** holding one of
+/// `roles` (ID-token `sub`; groups and roles from the [`SubjectContext`] and the policy's
+/// [`UserDirectory`]).
+///
+/// ```
+/// use ema_server::idp::{PolicyRule, StaticPolicy};
+/// use ema_types::{ClientId, Issuer, Resource, ScopeSet};
+///
+/// let desk = ClientId::new("desk")?;
+/// let aud = Issuer::new("https://as.example")?;
+/// let mcp = Resource::new("https://tools.example/mcp")?;
+/// let policy = StaticPolicy::new()
+///     .with_rule(
+///         PolicyRule::new(desk.clone(), aud.clone(), mcp.clone(), ScopeSet::parse("read write")?, desk.clone())
+///             .for_groups(["engineering"])
+///             .labeled("engineering uses tools"),
+///     )
+///     .with_rule(
+///         PolicyRule::deny(desk, aud, mcp, ScopeSet::parse("write")?)
+///             .for_roles(["contractor"])
+///             .labeled("contractors read only"),
+///     );
+/// assert_eq!(policy.rules().len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PolicyRule {
@@ -119,16 +201,25 @@ pub struct PolicyRule {
     pub audience: Issuer,
     /// The resource.
     pub resource: Resource,
-    /// The largest scope set grantable.
+    /// Allow rows: the largest scope set grantable. Deny rows: the scopes refused (empty:
+    /// the whole target).
     pub scopes: ScopeSet,
-    /// The client's id at the AS (IDP-12).
+    /// The client's id at the AS (IDP-12). Not used by deny rows.
     pub as_client_id: ClientId,
-    /// The users (ID-token `sub` at the IdP) allowed; `None`: all.
+    /// The users (ID-token `sub` at the IdP) the row names.
     pub users: Option<Vec<String>>,
+    /// The groups the row names.
+    pub groups: Option<Vec<String>>,
+    /// The roles the row names.
+    pub roles: Option<Vec<String>>,
+    /// Allow or deny.
+    pub effect: Effect,
+    /// A name shown in explanations.
+    pub label: Option<String>,
 }
 
 impl PolicyRule {
-    /// A row for all users.
+    /// An allow row for all users.
     #[must_use]
     pub fn new(
         client_id: ClientId,
@@ -144,10 +235,30 @@ impl PolicyRule {
             scopes,
             as_client_id,
             users: None,
+            groups: None,
+            roles: None,
+            effect: Effect::Allow,
+            label: None,
         }
     }
 
-    /// Restrict the row to `users`.
+    /// A deny row for all users: refuses `scopes` for the target, or the whole target when
+    /// `scopes` is empty. Deny rows win over allow rows.
+    #[must_use]
+    pub fn deny(
+        client_id: ClientId,
+        audience: Issuer,
+        resource: Resource,
+        scopes: ScopeSet,
+    ) -> Self {
+        let as_client_id = client_id.clone();
+        Self {
+            effect: Effect::Deny,
+            ..Self::new(client_id, audience, resource, scopes, as_client_id)
+        }
+    }
+
+    /// Restrict the row to `users` (ID-token `sub`s).
     #[must_use]
     pub fn for_users<I, S>(mut self, users: I) -> Self
     where
@@ -158,25 +269,83 @@ impl PolicyRule {
         self
     }
 
-    fn matches(&self, request: &PolicyRequest<'_>, resource: &Resource) -> bool {
-        &self.client_id == request.client_id
-            && &self.audience == request.audience
-            && &self.resource == resource
-            && self
-                .users
-                .as_ref()
-                .is_none_or(|u| u.iter().any(|s| s == &request.user.subject))
+    /// Restrict the row to members of `groups` (with the other lists: any of them).
+    #[must_use]
+    pub fn for_groups<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.groups = Some(groups.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Restrict the row to holders of `roles` (with the other lists: any of them).
+    #[must_use]
+    pub fn for_roles<I, S>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.roles = Some(roles.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Set the effect.
+    #[must_use]
+    pub fn with_effect(mut self, effect: Effect) -> Self {
+        self.effect = effect;
+        self
+    }
+
+    /// Name the row in explanations.
+    #[must_use]
+    pub fn labeled(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Whether this is a deny row.
+    #[must_use]
+    pub fn is_deny(&self) -> bool {
+        self.effect == Effect::Deny
+    }
+
+    /// Whether the row names no user, group or role (it applies to everyone).
+    #[must_use]
+    pub fn is_for_everyone(&self) -> bool {
+        self.users.is_none() && self.groups.is_none() && self.roles.is_none()
     }
 }
 
-/// A policy table (deny by default). For a request naming several resources, every resource
-/// needs a matching row, all rows must agree on `as_client_id`, and the grantable scopes are
-/// the intersection of their `scopes` (an ID-JAG's scopes apply to each of its resources).
-/// The granted set is the requested set narrowed to what is grantable, or everything
-/// grantable when the request names no scope.
+/// A policy table: deny by default, granting by user, group or role (IDP-11).
+///
+/// The decision, computed by [`StaticPolicy::explain`] (which [`Policy::decide`] and
+/// [`StaticPolicy::decide_now`] call, so that an explanation is always the decision's own):
+///
+/// 1. **User.** With a [`UserDirectory`] ([`StaticPolicy::with_directory`]), a subject the
+///    directory does not know is refused, `invalid_target` (OQ-15); a known user's groups and
+///    roles are the directory's plus those of the [`SubjectContext`]. Without a directory,
+///    every user is known with the context's groups and roles.
+/// 2. **Rows.** A row *matches* a request resource when its client, audience and resource
+///    are the request's and it applies to the user (see [`PolicyRule`]).
+/// 3. **Per resource** (every request resource is decided; none named: `invalid_target`):
+///    a matching deny row without scopes refuses the target (`invalid_target`); no matching
+///    allow row refuses it too (deny by default, `invalid_target`). Otherwise the resource's
+///    grantable set is the **union** of the matching allow rows' scopes **minus** the union
+///    of the matching deny rows' scopes.
+/// 4. **Several resources.** One ID-JAG's scopes apply to each of its resources, so the
+///    grantable set is the **intersection** of the per-resource sets; all matching allow
+///    rows must name the same `as_client_id` (IDP-12), else `invalid_target`.
+/// 5. **Scopes.** With a `scope` parameter, granted = requested ∩ grantable; empty:
+///    `invalid_scope`. Without one, granted = everything grantable; when that is empty
+///    although the allow rows named scopes (deny rows or the intersection removed them all),
+///    `invalid_scope`; when the allow rows name no scope at all, the grant carries no scope
+///    (the AS then applies its defaults, AS-07).
 #[derive(Debug, Clone, Default)]
 pub struct StaticPolicy {
     rules: Vec<PolicyRule>,
+    directory: Option<Arc<dyn UserDirectory>>,
 }
 
 impl StaticPolicy {
@@ -193,35 +362,38 @@ impl StaticPolicy {
         self
     }
 
-    /// Decide synchronously (what [`Policy::decide`] does).
+    /// Resolve users in `directory`: unknown users are denied, known users carry its groups
+    /// and roles (IDP-11).
+    #[must_use]
+    pub fn with_directory(mut self, directory: Arc<dyn UserDirectory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+
+    /// The rows, in order (explanations refer to them by index).
+    #[must_use]
+    pub fn rules(&self) -> &[PolicyRule] {
+        &self.rules
+    }
+
+    /// The user directory, if any.
+    #[must_use]
+    pub fn directory(&self) -> Option<&Arc<dyn UserDirectory>> {
+        self.directory.as_ref()
+    }
+
+    /// Decide `request` and say why: the decision, the granted scopes, the deciding rows and
+    /// each row's verdict. A pure function of the table, the directory and the request.
+    #[must_use]
+    pub fn explain(&self, request: &PolicyRequest<'_>) -> Explanation {
+        evaluate(&self.rules, self.directory.as_deref(), request)
+    }
+
+    /// Decide synchronously (what [`Policy::decide`] does): [`StaticPolicy::explain`]'s
+    /// decision.
     #[must_use]
     pub fn decide_now(&self, request: &PolicyRequest<'_>) -> Decision {
-        let mut grantable: Option<ScopeSet> = None;
-        let mut as_client_id: Option<&ClientId> = None;
-        for resource in request.resources {
-            let Some(rule) = self.rules.iter().find(|r| r.matches(request, resource)) else {
-                return Decision::DenyTarget;
-            };
-            match as_client_id {
-                Some(id) if id != &rule.as_client_id => return Decision::DenyTarget,
-                _ => as_client_id = Some(&rule.as_client_id),
-            }
-            grantable = Some(match grantable {
-                Some(g) => g.intersection(&rule.scopes),
-                None => rule.scopes.clone(),
-            });
-        }
-        let (Some(grantable), Some(as_client_id)) = (grantable, as_client_id) else {
-            return Decision::DenyTarget;
-        };
-        let scope = match request.scope {
-            Some(asked) => asked.intersection(&grantable),
-            None => grantable,
-        };
-        if scope.is_empty() && request.scope.is_some() {
-            return Decision::DenyScope;
-        }
-        Decision::Grant(PolicyGrant::new(scope, as_client_id.clone()))
+        self.explain(request).decision
     }
 }
 

@@ -19,6 +19,12 @@ pub struct SubjectContext {
     pub amr: Option<Vec<String>>,
     /// `email` (written into the ID-JAG only when configured for the AS, IDP-24).
     pub email: Option<String>,
+    /// Groups the user belongs to, as known when the subject token was validated (for
+    /// example from a [`RefreshTokenValidator`]); a policy with a
+    /// [`UserDirectory`](super::UserDirectory) adds the directory's (IDP-11).
+    pub groups: Vec<String>,
+    /// Roles the user holds, likewise (IDP-11).
+    pub roles: Vec<String>,
 }
 
 impl SubjectContext {
@@ -31,6 +37,8 @@ impl SubjectContext {
             acr: None,
             amr: None,
             email: None,
+            groups: Vec::new(),
+            roles: Vec::new(),
         }
     }
 
@@ -43,7 +51,31 @@ impl SubjectContext {
             acr: claims.acr.clone(),
             amr: claims.amr.clone(),
             email: claims.email.clone(),
+            groups: Vec::new(),
+            roles: Vec::new(),
         }
+    }
+
+    /// Add `groups` (IDP-11).
+    #[must_use]
+    pub fn with_groups<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.groups.extend(groups.into_iter().map(Into::into));
+        self
+    }
+
+    /// Add `roles` (IDP-11).
+    #[must_use]
+    pub fn with_roles<I, S>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.roles.extend(roles.into_iter().map(Into::into));
+        self
     }
 }
 

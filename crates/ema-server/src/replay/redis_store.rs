@@ -47,9 +47,9 @@ impl RedisReplayStore {
         Ok(Self::new(connection))
     }
 
-    /// A store over an existing connection manager.
-    #[must_use]
-    pub fn new(connection: ConnectionManager) -> Self {
+    /// A store over a connection manager. Private: no `redis` type is part of the public API,
+    /// so a `redis` major release never forces one of ours.
+    fn new(connection: ConnectionManager) -> Self {
         Self {
             connection,
             prefix: Self::DEFAULT_PREFIX.to_owned(),
