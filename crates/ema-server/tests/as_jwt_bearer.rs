@@ -521,7 +521,7 @@ impl SubjectResolver for Directory {
     ) -> Result<Option<Principal>, SubjectError> {
         match claims.sub.as_str() {
             "00u8k2p9xq" => Ok(Some(Principal::new("u_7781"))),
-            "broken" => Err(SubjectError("directory down".into())),
+            "broken" => Err(SubjectError::new("directory down")),
             _ => Ok(None),
         }
     }

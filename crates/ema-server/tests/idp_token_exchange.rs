@@ -67,7 +67,7 @@ impl RefreshTokenValidator for Refresh {
         if token.expose() == "rt-good" && client_id.as_str() == CLIENT {
             Ok(SubjectContext::new("00u8k2p9xq"))
         } else {
-            Err(SubjectTokenError("unknown refresh token".into()))
+            Err(SubjectTokenError::new("unknown refresh token"))
         }
     }
 }

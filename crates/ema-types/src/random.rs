@@ -9,7 +9,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// The system random generator failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the random number generator failed")]
+#[non_exhaustive]
 pub struct RandomError;
+
+impl RandomError {
+    /// The error an implementation of [`SecureRandom`] returns when its source fails.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+impl Default for RandomError {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// A cryptographically secure random source.
 ///

@@ -27,7 +27,16 @@ impl Principal {
 /// `server_error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("subject resolution failed: {0}")]
+#[non_exhaustive]
 pub struct SubjectError(pub String);
+
+impl SubjectError {
+    /// An error saying `reason` (the directory failure; logged, never sent on the wire).
+    #[must_use]
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
 
 /// Maps a verified ID-JAG to a local principal (§6 step 19). The claims are verified; `iss`
 /// is a trusted issuer. Key on (`iss`, `tenant` when present, `sub`) (AS-10); use `email` only for

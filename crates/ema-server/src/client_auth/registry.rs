@@ -154,7 +154,16 @@ impl RegisteredClient {
 /// The registry failed (a database error, say). The request is refused with `server_error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("client registry unavailable: {0}")]
+#[non_exhaustive]
 pub struct ClientRegistryError(pub String);
+
+impl ClientRegistryError {
+    /// An error saying `reason` (the store failure; logged, never sent on the wire).
+    #[must_use]
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
 
 /// Looks clients up by id. Implement it over the application's own client store.
 ///

@@ -82,7 +82,16 @@ impl SubjectContext {
 /// A subject token was refused by the application (answered `invalid_request`, OQ-09).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("subject token refused: {0}")]
+#[non_exhaustive]
 pub struct SubjectTokenError(pub String);
+
+impl SubjectTokenError {
+    /// An error saying `reason` (why the token was refused; logged, never sent on the wire).
+    #[must_use]
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
 
 /// Validates refresh tokens presented as subject tokens (IDP-08): issued here, bound to
 /// `client_id`, not expired, not revoked; returns the user with current data. Without one,
