@@ -1,0 +1,221 @@
+//! Server-side benchmarks: the full ID-JAG validation of the resource AS (issuer lookup, kid
+//! lookup, every §6 check, in-memory replay reservation) and the in-memory replay store at one
+//! million live entries, with its heap bytes per entry (counted by an instrumented global
+//! allocator). `bash bench/run.sh` runs them with the ema-jwt benchmarks and prints ratios.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use ema_jwt::mint::{IdJagGrant, IdJagMinter};
+use ema_jwt::verify::{IdJagVerifier, TrustAnchor};
+use ema_jwt::{Algorithm, BACKEND, KeySet, SigningKey};
+use ema_server::keys::{KeySource, StaticKeySource};
+use ema_server::replay::{MemoryReplayStore, ReplayKey, ReplayStore};
+use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, SystemRandom};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const NOW: u64 = 1_793_000_000;
+const IDP: &str = "https://login.acme-idp.test";
+const AS: &str = "https://as.toolhub.test";
+const MCP: &str = "https://tools.toolhub.test/mcp";
+const CLIENT: &str = "cli_42b19c";
+
+/// Live reservations in the replay benchmarks.
+const LIVE: u64 = 1_000_000;
+/// Simulated reservation rate (per second) and lifetime (seconds): `LIVE` = rate × lifetime.
+const RATE: u64 = 1_000;
+const LIFETIME: u64 = LIVE / RATE;
+/// Capacity = live × 1.25: the headroom that keeps reclaim sweeps rare (see MemoryReplayStore).
+const CAPACITY: u64 = LIVE + LIVE / 4;
+
+/// Polls a future that never waits (the in-memory store and static key source) to completion.
+fn ready<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("the benchmarked future waited"),
+    }
+}
+
+/// `EMA_BENCH_COUNT=ID:K` (for `valgrind --tool=callgrind --toggle-collect=*ema_counted*`):
+/// instead of benchmarking, run only the operation `ID` `K` times, each inside
+/// [`ema_counted`], so callgrind counts the instructions of exactly those calls.
+fn count_mode() -> Option<(String, u64)> {
+    let spec = std::env::var("EMA_BENCH_COUNT").ok()?;
+    let (id, k) = spec.rsplit_once(':')?;
+    Some((id.to_owned(), k.parse().ok()?))
+}
+
+/// The measured call in count mode (never inlined, so callgrind can find it by name).
+#[inline(never)]
+fn ema_counted(op: &mut dyn FnMut()) {
+    op();
+}
+
+fn jti(i: u64) -> String {
+    format!("{i:016x}-8f3c-4b1e-a0d2")
+}
+
+fn id_jag_validation(c: &mut Criterion) {
+    let backend = BACKEND.unwrap_or("none");
+    let clock = FixedClock::new(NOW);
+    let idp = Issuer::new(IDP).unwrap();
+    let as_issuer = Issuer::new(AS).unwrap();
+    let mcp = Resource::new(MCP).unwrap();
+    let idp_key = SigningKey::generate(Algorithm::ES256)
+        .unwrap()
+        .with_kid("idp-2");
+    let keys = KeySet::from_keys(vec![
+        SigningKey::generate(Algorithm::ES256)
+            .unwrap()
+            .with_kid("idp-1")
+            .verifying_key()
+            .clone(),
+        idp_key.verifying_key().clone(),
+    ]);
+    let source = StaticKeySource::new().with_issuer(&idp, keys);
+    let minter = IdJagMinter::new(idp, idp_key);
+    let verifier = IdJagVerifier::new(as_issuer.clone(), [mcp.clone()]);
+    let store = MemoryReplayStore::new(100_000);
+    let algs = [Algorithm::ES256];
+    let grant = IdJagGrant::new("00u8k2p9xq", as_issuer, ClientId::new(CLIENT).unwrap())
+        .with_resource(mcp)
+        .with_scope(ScopeSet::parse("tickets:read").unwrap());
+    let rng = SystemRandom;
+
+    // What the jwt-bearer grant does between form parsing and minting (§6 steps 4-16, 21).
+    let validate = |token: &str| {
+        let jws = verifier.decode(token).unwrap();
+        let issuer = Issuer::new(jws.unverified_issuer().unwrap()).unwrap();
+        let kid = jws.header().kid.as_deref();
+        let keys = ready(source.keys(&issuer, kid)).unwrap();
+        let anchor = TrustAnchor::new(issuer.as_str(), &keys, &algs);
+        let claims = verifier.verify(jws, &anchor, CLIENT, &clock).unwrap();
+        let key = ReplayKey {
+            kind: "id-jag",
+            issuer: issuer.as_str(),
+            jti: &claims.jti,
+        };
+        assert!(ready(store.reserve(key, NOW, claims.exp + 60)).unwrap());
+        claims
+    };
+    let mint = || {
+        minter
+            .mint(grant.clone(), &clock, &rng)
+            .unwrap()
+            .token
+            .expose()
+            .to_owned()
+    };
+    let id = format!("{backend}/ema/id_jag_full_validation_es256");
+    match count_mode() {
+        Some((target, k)) if target == id => {
+            for token in (0..k).map(|_| mint()).collect::<Vec<_>>() {
+                ema_counted(&mut || {
+                    black_box(validate(&token));
+                });
+            }
+            return;
+        }
+        Some(_) => return,
+        None => {}
+    }
+    // A fresh ID-JAG (fresh jti) per iteration, minted outside the measurement.
+    c.bench_function(&id, |b| {
+        b.iter_batched(
+            mint,
+            |token| black_box(validate(&token)),
+            BatchSize::SmallInput,
+        );
+    });
+}
+
+/// Fills a store to `LIVE` reservations at the steady state of `RATE` per second, each living
+/// `LIFETIME` seconds. Returns the store and the number of reservations made.
+fn steady_store() -> (MemoryReplayStore, u64) {
+    let store = MemoryReplayStore::new(usize::try_from(CAPACITY).unwrap());
+    for i in 0..LIVE + RATE {
+        reserve_at(&store, i, &jti(i));
+    }
+    (store, LIVE + RATE)
+}
+
+fn reserve_at(store: &MemoryReplayStore, i: u64, jti: &str) -> bool {
+    let now = NOW + i / RATE;
+    let key = ReplayKey {
+        kind: "id-jag",
+        issuer: IDP,
+        jti,
+    };
+    ready(store.reserve(key, now, now + LIFETIME)).unwrap()
+}
+
+fn replay_store(c: &mut Criterion) {
+    if count_mode().is_some() {
+        return;
+    }
+    // Heap bytes per live entry, counted by the global allocator.
+    let region = Region::new(GLOBAL);
+    let (store, filled) = steady_store();
+    let stats = region.change();
+    let bytes = stats.bytes_allocated as i128 - stats.bytes_deallocated as i128;
+    let live = store.len();
+    println!(
+        "EMA-METRIC replay_bytes_per_entry={:.1} live={live} capacity={CAPACITY} heap_bytes={bytes}",
+        bytes as f64 / live as f64
+    );
+
+    // Fresh keys, precomputed: the counter continues where the fill stopped, so every key
+    // is new, and the simulated time advances at `RATE`.
+    let keys: Vec<String> = (filled..filled + 2 * LIVE).map(jti).collect();
+    assert!(reserve_at(&store, filled, &keys[0]));
+    let next = AtomicU64::new(filled + 1);
+    let mut group = c.benchmark_group("replay");
+    group.bench_function("memory/reserve_fresh_at_1m_live", |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            for _ in 0..iters {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let k = &keys[usize::try_from(i - filled).unwrap() % keys.len()];
+                assert!(reserve_at(&store, i, black_box(k)));
+            }
+            started.elapsed()
+        });
+    });
+    group.bench_function("memory/reserve_replayed_at_1m_live", |b| {
+        b.iter_custom(|iters| {
+            let i = next.load(Ordering::Relaxed);
+            // Keys reserved a little earlier, all still live.
+            let replayed: Vec<&str> = (0..iters)
+                .map(|n| {
+                    let j = i - 1 - (n * 7919) % (i - filled).min(LIVE / 2);
+                    let index = usize::try_from(j - filled).unwrap() % keys.len();
+                    keys[index].as_str()
+                })
+                .collect();
+            let started = Instant::now();
+            for k in replayed {
+                assert!(!reserve_at(&store, i, black_box(k)));
+            }
+            started.elapsed()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(server, id_jag_validation, replay_store);
+criterion_main!(server);
