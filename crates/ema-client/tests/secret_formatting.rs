@@ -62,12 +62,9 @@ fn credentials_tokens_and_sources_hide_their_secrets() {
     check("StaticIdToken", &static_token, &all);
     let party = Party::new(issuer.clone(), token_endpoint.clone(), credentials.clone());
     check("Party", &party, &all);
-    let refresh = OidcRefreshSource::new(
-        party,
-        Secret::new(REFRESH_TOKEN),
-        RefreshMode::RenewIdToken,
-    )
-    .with_id_token(Secret::new(ID_TOKEN));
+    let refresh =
+        OidcRefreshSource::new(party, Secret::new(REFRESH_TOKEN), RefreshMode::RenewIdToken)
+            .with_id_token(Secret::new(ID_TOKEN));
     check("OidcRefreshSource", &refresh, &all);
 
     let idp = IdentityProvider::new(issuer.clone(), credentials.clone());

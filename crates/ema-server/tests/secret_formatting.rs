@@ -20,14 +20,21 @@ fn scalar_hex(key: &SigningKey) -> String {
     let der = key.to_pkcs8_der().unwrap();
     let marker = [0x02, 0x01, 0x01, 0x04, 0x20];
     let at = der.windows(5).position(|w| w == marker).unwrap() + 5;
-    der[at..at + 32].iter().map(|b| format!("{b:02x}")).collect()
+    der[at..at + 32]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The forms a leaked scalar could take: hex, and the decimal byte list of a `Vec<u8>`.
 fn scalar_forms(key: &SigningKey) -> Vec<String> {
     let hex = scalar_hex(key);
     let bytes: Vec<String> = (0..8)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap().to_string())
+        .map(|i| {
+            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .unwrap()
+                .to_string()
+        })
         .collect();
     vec![hex[..16].to_owned(), bytes.join(", ")]
 }
@@ -45,7 +52,9 @@ fn check<T: std::fmt::Debug>(what: &str, value: &T, secrets: &[String]) {
 
 #[test]
 fn registries_signing_keys_and_providers_hide_their_secrets() {
-    let key = SigningKey::generate(Algorithm::ES256).unwrap().with_kid("k1");
+    let key = SigningKey::generate(Algorithm::ES256)
+        .unwrap()
+        .with_kid("k1");
     let mut secrets = scalar_forms(&key);
     secrets.push(SECRET.to_owned());
 
@@ -64,11 +73,8 @@ fn registries_signing_keys_and_providers_hide_their_secrets() {
 
     let issuer = Issuer::new("https://idp.example").unwrap();
     let clock = Arc::new(FixedClock::new(1_793_000_000));
-    let context = ClientAuthContext::new(
-        issuer.clone(),
-        Arc::new(MemoryReplayStore::new(16)),
-        clock,
-    );
+    let context =
+        ClientAuthContext::new(issuer.clone(), Arc::new(MemoryReplayStore::new(16)), clock);
     check("ClientAuthContext", &context, &secrets);
     let provider = OidcProvider::builder(issuer, signing, registry, context)
         .build()
