@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::flow::{self, Credentials, Steps, Subject, TokenRequest};
 use crate::inspect::{self, Kind};
-use crate::{config, demo, keygen, stack};
+use crate::{audit, config, demo, keygen, policy, stack};
 
 /// Exit status of a refused token or a failed flow.
 const EXIT_FAILURE: u8 = 1;
@@ -113,6 +113,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Ask the central policy of a configuration: why a user gets (or not) a resource.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Read an audit trail written by `ema serve` (`[audit] file = ...`).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Decode a JWT and validate it when keys are given; exit 0 only when valid.
     Inspect {
         /// The token, or `-` to read it from stdin.
@@ -129,6 +139,45 @@ enum Command {
         /// The audience it must have (default: its own first `aud`).
         #[arg(long)]
         audience: Option<String>,
+    },
+}
+
+/// `ema policy ...`
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Decide one request with the `[idp]` policy of FILE and print the decision, the granted
+    /// scopes and the rows that decided it. Exit 0 granted, 1 denied, 2 usage or configuration
+    /// error.
+    Explain {
+        /// The configuration file (see docs/config.md).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The user (`sub` of `[[idp.users]]`).
+        #[arg(long)]
+        user: String,
+        /// The client, by its id at the IdP.
+        #[arg(long)]
+        client: String,
+        /// The MCP server (resource) URL.
+        #[arg(long, value_name = "URL")]
+        resource: String,
+        /// The authorization server (audience); default: the one the rows for the resource
+        /// name, else the stack's `[as]`.
+        #[arg(long, value_name = "ISSUER")]
+        audience: Option<String>,
+        /// The scopes asked for (repeat, or space-separated); default: no `scope` parameter.
+        #[arg(long)]
+        scope: Vec<String>,
+    },
+}
+
+/// `ema audit ...`
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Grants and denials per user, client and MCP server, at the IdP and at the AS.
+    Summarize {
+        /// The JSON-lines audit file, or `-` for stdin.
+        file: PathBuf,
     },
 }
 
@@ -172,6 +221,45 @@ async fn run(command: Command) -> ExitCode {
     match command {
         Command::Serve { config, check } => serve(config, check).await,
         Command::Demo { diagram } => demo::run(diagram.as_deref()).await,
+        Command::Policy {
+            command:
+                PolicyCommand::Explain {
+                    config,
+                    user,
+                    client,
+                    resource,
+                    audience,
+                    scope,
+                },
+        } => {
+            let question = policy::Question {
+                user,
+                client,
+                resource,
+                audience,
+                scope,
+            };
+            match policy::explain_file(&config, &question) {
+                Ok(answer) => {
+                    print!("{}", answer.text);
+                    if answer.granted {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(EXIT_FAILURE)
+                    }
+                }
+                Err(e) => usage(&e),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Summarize { file },
+        } => match audit::summarize_file(&file) {
+            Ok(summary) => {
+                print!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => failure(&e),
+        },
         Command::Keygen {
             alg,
             out,

@@ -1,7 +1,10 @@
 //! `ema demo`: the quickstart. Starts the stack of `examples/stack.toml` (embedded) on a free
 //! loopback port with keys generated in memory, runs the whole flow as alice and prints each
 //! step with decoded claims; `--diagram FILE` writes the requests the servers actually
-//! answered as a Mermaid sequence diagram.
+//! answered in that flow as a Mermaid sequence diagram. Then zero touch: with her one
+//! sign-in, alice's ema-client [`Session`] connects to every MCP server of the stack at once,
+//! and bob, in another group, gets a different set; each outcome is checked against the
+//! central policy's explanation, which also says why a server was refused.
 
 mod mcp;
 mod recorder;
@@ -10,12 +13,17 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ema_client::{ClientAuthMethod, ClientCredentials, Context};
+use ema_client::{
+    ClientAuthMethod, ClientCredentials, Context, IdentityProvider, ServerOutcome, Session,
+    SessionConfig, SessionServer, StaticIdToken, TokenSource, TokenSourceConfig,
+};
+use ema_metadata::discovery::DiscoveryConfig;
 use ema_types::transport::HttpClient;
 use ema_types::{ClientId, Clock, Issuer, Resource, ScopeSet, Secret, SystemClock, SystemRandom};
 
+use crate::config::StackSpec;
 use crate::flow::{self, Credentials, Steps};
-use crate::{config, inspect, stack};
+use crate::{config, inspect, policy, stack};
 use recorder::Recorder;
 
 /// The stack the demo runs: the shipped example.
@@ -24,6 +32,12 @@ const STACK_TOML: &str = include_str!("../../../examples/stack.toml");
 const EXAMPLE_ADDR: &str = "127.0.0.1:8080";
 /// The demo user, and the client's credentials at the IdP and at the AS (from the example).
 const USER: &str = "alice";
+/// The second user of the zero-touch step, in another group.
+const OTHER_USER: &str = "bob";
+/// Token flows in flight at once in the zero-touch step.
+const MAX_IN_FLIGHT: usize = 4;
+/// The longest one server's flow may take in the zero-touch step.
+const PER_SERVER_TIMEOUT: Duration = Duration::from_secs(10);
 const IDP_CLIENT: (&str, &str) = ("desk", "desk-secret");
 const AS_CLIENT: (&str, &str) = ("desk-at-as", "as-secret");
 const REDIRECT_URI: &str = "http://127.0.0.1:9999/callback";
@@ -62,8 +76,14 @@ pub(crate) async fn run(diagram: Option<&Path>) -> ExitCode {
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let started = start(&recorder, shutdown_rx).await;
     let outcome = match started {
-        Ok((base, server)) => {
-            let outcome = flow_as_alice(&base).await;
+        Ok((base, server, spec)) => {
+            let outcome = match flow_as_alice(&base).await {
+                Ok(id_token) => {
+                    recorder.stop();
+                    zero_touch(&spec, id_token).await
+                }
+                Err(e) => Err(e),
+            };
             let _ = shutdown_tx.send(());
             let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
             outcome
@@ -99,7 +119,14 @@ pub(crate) async fn run(diagram: Option<&Path>) -> ExitCode {
 async fn start(
     recorder: &Recorder,
     shutdown: tokio::sync::oneshot::Receiver<()>,
-) -> Result<(String, tokio::task::JoinHandle<std::io::Result<()>>), String> {
+) -> Result<
+    (
+        String,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+        StackSpec,
+    ),
+    String,
+> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot bind a loopback port: {e}"))?;
@@ -131,7 +158,7 @@ async fn start(
     let base = spec.public_url.clone();
     wait_ready(&base).await?;
     recorder.mark_ready();
-    Ok((base, server))
+    Ok((base, server, spec))
 }
 
 async fn wait_ready(base: &str) -> Result<(), String> {
@@ -164,7 +191,8 @@ fn credentials((id, secret): (&str, &str), basic: bool) -> Result<Credentials, S
     })
 }
 
-async fn flow_as_alice(base: &str) -> Result<(), String> {
+/// The one-server flow as alice; her ID token (her one sign-in) on success.
+async fn flow_as_alice(base: &str) -> Result<Secret, String> {
     let steps = Printer { clock: SystemClock };
     let http = flow::http_client()?;
     let clock = SystemClock;
@@ -272,5 +300,172 @@ async fn flow_as_alice(base: &str) -> Result<(), String> {
         }
     }
     session.close().await;
+    Ok(login.id_token)
+}
+
+/// Zero touch: alice (already signed in) and bob (signing in now) each get tokens for every
+/// MCP server of the stack in one concurrent session; each outcome must be what the central
+/// policy decides, and every connected server must answer MCP as that user.
+async fn zero_touch(spec: &StackSpec, alice_id_token: Secret) -> Result<(), String> {
+    let steps = Printer { clock: SystemClock };
+    let http = flow::http_client()?;
+    let idp_spec = spec.idp.as_ref().ok_or("the example has no [idp]")?;
+    let as_issuer = spec
+        .authorization_server
+        .as_ref()
+        .map(|a| a.issuer.clone())
+        .ok_or("the example has no [as]")?;
+    let servers: Vec<(Resource, ScopeSet)> = spec
+        .rs
+        .iter()
+        .map(|rs| (rs.resource.clone(), rs.read_scopes.clone()))
+        .collect();
+    let names = servers
+        .iter()
+        .map(|(r, _)| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    section(
+        7,
+        &format!(
+            "Zero touch: {USER} signed in once; tokens for every MCP server at once ({names})"
+        ),
+    );
+    let alice = connect_all(spec, &http, &as_issuer, USER, alice_id_token, &servers).await?;
+
+    section(
+        8,
+        &format!("{OTHER_USER}, in another group, signs in once: a different set"),
+    );
+    let ctx_clock = SystemClock;
+    let rng = SystemRandom;
+    let ctx = Context::new(&http as &dyn HttpClient, &ctx_clock, &rng);
+    let discovery = flow::discovery(http.clone());
+    let idp = flow::idp_endpoints(&discovery, &idp_spec.issuer, &flow::Quiet).await?;
+    let login = flow::login(
+        &ctx,
+        &idp,
+        &credentials(IDP_CLIENT, true)?,
+        OTHER_USER,
+        REDIRECT_URI,
+        &steps,
+    )
+    .await?;
+    let bob = connect_all(
+        spec,
+        &http,
+        &as_issuer,
+        OTHER_USER,
+        login.id_token,
+        &servers,
+    )
+    .await?;
+
+    if alice.is_empty() || alice.len() == servers.len() {
+        return Err(format!(
+            "{USER} should reach some but not all servers; she reached {}",
+            alice.len()
+        ));
+    }
+    if alice == bob {
+        return Err(format!("{USER} and {OTHER_USER} reached the same servers"));
+    }
     Ok(())
+}
+
+/// One sign-in of `user` (`id_token`), one session over every server; the connected servers.
+async fn connect_all(
+    spec: &StackSpec,
+    http: &ema_client::ReqwestClient,
+    as_issuer: &Issuer,
+    user: &str,
+    id_token: Secret,
+    servers: &[(Resource, ScopeSet)],
+) -> Result<Vec<Resource>, String> {
+    let idp_spec = spec.idp.as_ref().ok_or("the example has no [idp]")?;
+    let idp_client = credentials(IDP_CLIENT, true)?;
+    let as_client = credentials(AS_CLIENT, false)?;
+    let tokens = TokenSource::builder(
+        http.clone(),
+        StaticIdToken::new(id_token),
+        IdentityProvider::new(idp_spec.issuer.clone(), idp_client.credentials),
+    )
+    .authorization_server(as_issuer.clone(), as_client.credentials)
+    .config(TokenSourceConfig::default().with_discovery(DiscoveryConfig::development()))
+    .build();
+    let session = Session::new(tokens).with_config(
+        SessionConfig::default()
+            .with_max_in_flight(MAX_IN_FLIGHT)
+            .with_per_server_timeout(PER_SERVER_TIMEOUT),
+    );
+    let report = session
+        .connect(
+            servers
+                .iter()
+                .map(|(r, scope)| SessionServer::new(r.clone()).with_scope(scope.clone())),
+        )
+        .await;
+    println!(
+        "  [session] {user}: {} servers in {} ms: {} connected, {} denied by policy, {} failed",
+        report.servers.len(),
+        report.elapsed.as_millis(),
+        report.connected().count(),
+        report.denied().count(),
+        report.failed().count()
+    );
+    let desk = ClientId::new(IDP_CLIENT.0).map_err(|e| e.to_string())?;
+    let mut connected = Vec::new();
+    for (server, scope) in servers {
+        let line = report
+            .get(server)
+            .ok_or_else(|| format!("the session did not report {server}"))?;
+        let expected = policy::decide(
+            idp_spec,
+            user,
+            &desk,
+            as_issuer,
+            std::slice::from_ref(server),
+            Some(scope),
+        );
+        let why = policy::summary(&expected);
+        match &line.outcome {
+            ServerOutcome::Connected { scopes, token, .. } => {
+                println!("  {server}: connected, scope `{scopes}`");
+                println!("      policy: {why}");
+                if expected.granted.as_ref() != Some(scopes) {
+                    return Err(format!(
+                        "{server}: granted `{scopes}`, the policy says: {why}"
+                    ));
+                }
+                let mcp = mcp::Session::connect(server.as_str(), &token.token).await?;
+                let who = match mcp.call("whoami", None).await? {
+                    mcp::CallOutcome::Ok(text) => text,
+                    mcp::CallOutcome::InsufficientScope { challenge, .. } => {
+                        return Err(format!("{server}: whoami was refused: {challenge}"));
+                    }
+                };
+                mcp.close().await;
+                let who: serde_json::Value =
+                    serde_json::from_str(&who).map_err(|e| format!("whoami: {e}"))?;
+                if who.get("sub").and_then(|v| v.as_str()) != Some(user) {
+                    return Err(format!("{server}: whoami named {who}, not {user}"));
+                }
+                println!("      MCP initialize + whoami: sub={user}");
+                connected.push(server.clone());
+            }
+            ServerOutcome::DeniedByPolicy { leg, error } => {
+                println!("  {server}: denied by policy at {leg} ({})", error.error);
+                println!("      policy: {why}");
+                if expected.is_granted() {
+                    return Err(format!("{server}: refused, the policy says: {why}"));
+                }
+            }
+            ServerOutcome::Failed(failure) => {
+                return Err(format!("{server}: {failure}"));
+            }
+            _ => return Err(format!("{server}: an outcome this demo does not know")),
+        }
+    }
+    Ok(connected)
 }

@@ -7,14 +7,18 @@
 //! ema token --server URL --idp ISSUER --idp-client ID:SECRET --as-client ID:SECRET --login alice
 //! ema keygen --out idp.pem            a PKCS#8 PEM signing key (0600) and its public JWK
 //! ema inspect TOKEN --jwks URL        decode and validate a JWT (exit 0 only when valid)
+//! ema policy explain --config stack.toml --user alice --client desk --resource URL
+//! ema audit summarize audit.jsonl     grants and denials per user, client, MCP server
 //! ```
 
+mod audit;
 mod cli;
 mod config;
 mod demo;
 mod flow;
 mod inspect;
 mod keygen;
+mod policy;
 mod stack;
 mod todo;
 

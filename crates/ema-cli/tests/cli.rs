@@ -264,7 +264,7 @@ async fn serve_then_token_login_alice_then_mcp_whoami() {
     // --verbose shortens tokens: the access token itself is never printed there.
     assert!(!stderr.contains(response["access_token"].as_str().unwrap()));
 
-    // The policy has a row for alice only: bob gets no token, and nothing on stdout.
+    // No row grants bob (sales) the todo tools: no token, and nothing on stdout.
     let out = token(&served.base, "bob", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
@@ -370,6 +370,15 @@ fn demo_runs_the_whole_flow_and_draws_it() {
         "[tools/call whoami] {\"client_id\":\"desk-at-as\"",
         "403 WWW-Authenticate: Bearer error=\"insufficient_scope\"",
         "[tools/call add_todo] {\"added\":\"try EMA\"",
+        // Zero touch: one sign-in each, every server at once, outcomes explained.
+        "7. Zero touch: alice signed in once",
+        "[session] alice: 3 servers in ",
+        "2 connected, 1 denied by policy, 0 failed",
+        "/mcp-docs: connected, scope `docs.read`",
+        "/mcp-admin: denied by policy at token exchange (invalid_target)",
+        "policy: denied_by_row: idp.grants[3] \"contractors never reach the admin tools\"",
+        "MCP initialize + whoami: sub=bob",
+        "/mcp: denied by policy at token exchange (invalid_target)\n      policy: no_allow_row",
         "demo finished: every step succeeded",
     ] {
         assert!(
@@ -377,8 +386,14 @@ fn demo_runs_the_whole_flow_and_draws_it() {
             "missing {expected:?} in\n{stdout}"
         );
     }
+    assert!(
+        stdout.contains("[session] bob: 3 servers in "),
+        "missing bob's session in\n{stdout}"
+    );
     let diagram = std::fs::read_to_string(&diagram).unwrap();
     assert!(diagram.starts_with("sequenceDiagram\n"), "{diagram}");
+    // The diagram is the one-server flow: bob's sign-in (the fan-out) is not in it.
+    assert!(!diagram.contains("login_hint=bob"), "{diagram}");
     for expected in [
         "C->>MCP: GET /mcp (no token)",
         "MCP-->>C: 401",

@@ -91,6 +91,13 @@ impl Recorder {
         }
     }
 
+    /// Stop recording (the diagram shows the one-server flow, not the fan-out after it).
+    pub(crate) fn stop(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.ready = false;
+        }
+    }
+
     /// Requests recorded.
     pub(crate) fn len(&self) -> usize {
         self.inner.lock().map_or(0, |i| i.events.len())
