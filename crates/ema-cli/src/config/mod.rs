@@ -9,7 +9,8 @@ use std::path::Path;
 
 pub(crate) use raw::RawConfig;
 pub(crate) use validate::{
-    AsClientAuth, AsSpec, IdpSpec, KeysSpec, ReplaySpec, RsSpec, StackSpec, validate,
+    AsClientAuth, AsLoginSpec, AsSpec, AuditSpec, IdpSpec, KeysSpec, ReplaySpec, RsSpec, StackSpec,
+    login_callback, validate,
 };
 
 /// The largest configuration file read.

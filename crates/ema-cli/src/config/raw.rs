@@ -25,7 +25,8 @@ pub(crate) struct RawConfig {
     pub(crate) idp: Option<RawIdp>,
     #[serde(rename = "as")]
     pub(crate) authorization_server: Option<RawAs>,
-    pub(crate) rs: Option<RawRs>,
+    pub(crate) rs: Option<RawRsList>,
+    pub(crate) audit: Option<RawAudit>,
 }
 
 /// `[server]`.
@@ -63,6 +64,10 @@ pub(crate) struct RawIdp {
 pub(crate) struct RawUser {
     pub(crate) sub: String,
     pub(crate) email: Option<String>,
+    #[serde(default)]
+    pub(crate) groups: Vec<String>,
+    #[serde(default)]
+    pub(crate) roles: Vec<String>,
 }
 
 /// `[[idp.clients]]`.
@@ -82,9 +87,15 @@ pub(crate) struct RawGrant {
     pub(crate) client_id: String,
     pub(crate) audience: String,
     pub(crate) resource: String,
+    #[serde(default)]
     pub(crate) scopes: Vec<String>,
-    pub(crate) as_client_id: String,
+    pub(crate) as_client_id: Option<String>,
     pub(crate) users: Option<Vec<String>>,
+    pub(crate) groups: Option<Vec<String>>,
+    pub(crate) roles: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) deny: bool,
+    pub(crate) name: Option<String>,
 }
 
 /// `[as]`.
@@ -107,6 +118,18 @@ pub(crate) struct RawAs {
     pub(crate) clients: Vec<RawAsClient>,
     #[serde(default)]
     pub(crate) resources: Vec<RawResource>,
+    pub(crate) login: Option<RawAsLogin>,
+}
+
+/// `[as.login]`: the AS signs users in at an IdP with OpenID Connect (the code flow).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAsLogin {
+    pub(crate) idp_issuer: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: RawSecret,
+    #[serde(default = "default_login_scopes")]
+    pub(crate) scopes: Vec<String>,
 }
 
 /// A JWKS written inline: a JSON string, or a TOML table of the same shape.
@@ -141,6 +164,10 @@ pub(crate) struct RawAsClient {
     pub(crate) jwks_file: Option<PathBuf>,
     pub(crate) jwks_uri: Option<String>,
     pub(crate) trusted_issuers: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub(crate) public: bool,
 }
 
 /// `[[as.resources]]`.
@@ -150,6 +177,65 @@ pub(crate) struct RawResource {
     pub(crate) resource: String,
     pub(crate) scopes: Vec<String>,
     pub(crate) default_scopes: Option<Vec<String>>,
+}
+
+/// `[rs]` (one MCP server) or `[[rs]]` (several, each with its own `path`).
+#[derive(Debug, Clone)]
+pub(crate) enum RawRsList {
+    /// `[rs]`: key paths `rs.path`, ...
+    One(RawRs),
+    /// `[[rs]]`: key paths `rs[0].path`, ...
+    Many(Vec<RawRs>),
+}
+
+impl RawRsList {
+    /// Each server with the key path its problems are reported at.
+    pub(crate) fn entries(&self) -> Vec<(String, &RawRs)> {
+        match self {
+            Self::One(rs) => vec![("rs".to_owned(), rs)],
+            Self::Many(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, rs)| (format!("rs[{i}]"), rs))
+                .collect(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRsList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawRsList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table [rs] or an array of tables [[rs]]")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawRsList, A::Error> {
+                RawRs::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawRsList::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<RawRsList, A::Error> {
+                Vec::<RawRs>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawRsList::Many)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// `[audit]`: where the IdP's and the AS's decisions are written, besides `tracing`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAudit {
+    pub(crate) file: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) stdout: bool,
 }
 
 /// `[rs]`.
@@ -185,6 +271,9 @@ fn default_replay() -> String {
 }
 fn default_algorithms() -> Vec<String> {
     vec!["ES256".to_owned()]
+}
+fn default_login_scopes() -> Vec<String> {
+    vec!["openid".to_owned()]
 }
 fn default_read_scopes() -> Vec<String> {
     vec!["todo.read".to_owned()]

@@ -12,7 +12,8 @@ use ema_server::idp::PolicyRule;
 use ema_types::{ClientId, Issuer, Resource, ScopeSet, Secret};
 
 use super::raw::{
-    RawAs, RawAsClient, RawConfig, RawGrant, RawIdp, RawJwks, RawRs, RawTrustedIssuer,
+    RawAs, RawAsClient, RawAsLogin, RawAudit, RawConfig, RawGrant, RawIdp, RawJwks, RawRs,
+    RawTrustedIssuer,
 };
 use super::{ConfigError, Issue};
 
@@ -20,6 +21,8 @@ use super::{ConfigError, Issue};
 const MAX_ACCESS_TOKEN_TTL_SECS: u64 = 86_400;
 /// The longest ID-token lifetime accepted (one day).
 const MAX_ID_TOKEN_TTL_SECS: u64 = 86_400;
+/// The longest group, role or row name accepted.
+const MAX_NAME_BYTES: usize = 255;
 /// The largest key or JWKS file read.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
@@ -32,7 +35,18 @@ pub(crate) struct StackSpec {
     pub(crate) dev_allow_http: bool,
     pub(crate) idp: Option<IdpSpec>,
     pub(crate) authorization_server: Option<AsSpec>,
-    pub(crate) rs: Option<RsSpec>,
+    /// `[rs]` or `[[rs]]`: the MCP servers, in file order (empty: none).
+    pub(crate) rs: Vec<RsSpec>,
+    pub(crate) audit: AuditSpec,
+}
+
+/// `[audit]`, validated: where decisions are written besides `tracing` (always on).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuditSpec {
+    /// JSON lines appended to this file.
+    pub(crate) file: Option<PathBuf>,
+    /// JSON lines on the standard output.
+    pub(crate) stdout: bool,
 }
 
 /// Where signing keys came from.
@@ -61,6 +75,8 @@ pub(crate) struct IdpSpec {
 pub(crate) struct UserSpec {
     pub(crate) sub: String,
     pub(crate) email: Option<String>,
+    pub(crate) groups: Vec<String>,
+    pub(crate) roles: Vec<String>,
 }
 
 /// `[[idp.clients]]`, validated.
@@ -93,6 +109,8 @@ pub(crate) struct TrustedIssuerSpec {
 pub(crate) enum AsClientAuth {
     Secret(Secret),
     Keys(KeysSpec),
+    /// `public = true`: no credentials; the code flow with PKCE only.
+    Public,
 }
 
 /// `[[as.clients]]`, validated.
@@ -101,6 +119,17 @@ pub(crate) struct AsClientSpec {
     pub(crate) client_id: ClientId,
     pub(crate) auth: AsClientAuth,
     pub(crate) trusted_issuers: Option<Vec<String>>,
+    /// Redirect URIs of the code flow; none: jwt-bearer only.
+    pub(crate) redirect_uris: Vec<String>,
+}
+
+/// `[as.login]`, validated: the AS's registration at the IdP users sign in at.
+#[derive(Debug, Clone)]
+pub(crate) struct AsLoginSpec {
+    pub(crate) idp_issuer: Issuer,
+    pub(crate) client_id: ClientId,
+    pub(crate) client_secret: Secret,
+    pub(crate) scopes: ScopeSet,
 }
 
 /// `as.replay`.
@@ -122,11 +151,14 @@ pub(crate) struct AsSpec {
     pub(crate) trusted_issuers: Vec<TrustedIssuerSpec>,
     pub(crate) clients: Vec<AsClientSpec>,
     pub(crate) resources: Vec<ResourceConfig>,
+    pub(crate) login: Option<AsLoginSpec>,
 }
 
 /// `[rs]`, validated.
 #[derive(Debug, Clone)]
 pub(crate) struct RsSpec {
+    /// The key path of its table: `rs` or `rs[i]`.
+    pub(crate) key: String,
     pub(crate) path: String,
     pub(crate) resource: Resource,
     pub(crate) authorization_server: Issuer,
@@ -441,10 +473,24 @@ pub(crate) fn validate(raw: &RawConfig, base: &Path) -> Result<StackSpec, Config
         .authorization_server
         .as_ref()
         .and_then(|a| authorization_server(&mut c, a, base_url.as_deref()));
-    let rs = raw
-        .rs
+    let entries = raw.rs.as_ref().map(|r| r.entries()).unwrap_or_default();
+    if raw.rs.is_some() && entries.is_empty() {
+        c.issue("rs", "list at least one MCP server ([[rs]])");
+    }
+    let rs: Vec<RsSpec> = entries
+        .iter()
+        .filter_map(|(key, r)| rs(&mut c, key, r, base_url.as_deref()))
+        .collect();
+    rs_paths(&mut c, raw, &entries);
+    login_registered_at_local_idp(&mut c, raw, base_url.as_deref());
+    if let Some(a) = &authorization_server {
+        rs_known_to_as(&mut c, &rs, a);
+    }
+    let audit = raw
+        .audit
         .as_ref()
-        .and_then(|r| rs(&mut c, r, base_url.as_deref()));
+        .map(|a| audit(&mut c, a))
+        .unwrap_or_default();
     match (listen, public_url) {
         (Some(listen), Some(public_url)) if c.issues.is_empty() => Ok(StackSpec {
             listen,
@@ -453,6 +499,7 @@ pub(crate) fn validate(raw: &RawConfig, base: &Path) -> Result<StackSpec, Config
             idp,
             authorization_server,
             rs,
+            audit,
         }),
         _ => Err(ConfigError::Invalid(c.issues)),
     }
@@ -495,9 +542,13 @@ fn idp(c: &mut Checker<'_>, raw: &RawIdp, base_url: Option<&str>) -> Option<IdpS
                 format!("`{}` is not an e-mail address", shorten(email)),
             );
         }
+        names(c, &format!("idp.users[{i}].groups"), &u.groups);
+        names(c, &format!("idp.users[{i}].roles"), &u.roles);
         users.push(super::validate::UserSpec {
             sub: u.sub.clone(),
             email: u.email.clone(),
+            groups: u.groups.clone(),
+            roles: u.roles.clone(),
         });
     }
     unique(
@@ -564,10 +615,27 @@ fn grant(c: &mut Checker<'_>, i: usize, g: &RawGrant, idp: &RawIdp) -> Option<Po
     let audience = c.issuer(&format!("{at}.audience"), &g.audience);
     let resource = c.resource(&format!("{at}.resource"), &g.resource);
     let scopes = c.scopes(&format!("{at}.scopes"), &g.scopes);
-    if g.scopes.is_empty() {
+    if g.scopes.is_empty() && !g.deny {
         c.issue(format!("{at}.scopes"), "list at least one scope");
     }
-    let as_client_id = c.client_id(&format!("{at}.as_client_id"), &g.as_client_id);
+    let as_client_id = match (&g.as_client_id, g.deny) {
+        (Some(id), false) => c.client_id(&format!("{at}.as_client_id"), id),
+        (None, false) => {
+            c.issue(
+                format!("{at}.as_client_id"),
+                "an allow row names the client_id written into the ID-JAG",
+            );
+            None
+        }
+        (Some(_), true) => {
+            c.issue(
+                format!("{at}.as_client_id"),
+                "a deny row (deny = true) issues nothing: remove as_client_id",
+            );
+            None
+        }
+        (None, true) => client_id.clone(),
+    };
     if let Some(users) = &g.users {
         for (j, u) in users.iter().enumerate() {
             if !idp.users.iter().any(|x| &x.sub == u) {
@@ -578,11 +646,60 @@ fn grant(c: &mut Checker<'_>, i: usize, g: &RawGrant, idp: &RawIdp) -> Option<Po
             }
         }
     }
-    let mut rule = PolicyRule::new(client_id?, audience?, resource?, scopes?, as_client_id?);
+    for (key, list) in [
+        ("users", &g.users),
+        ("groups", &g.groups),
+        ("roles", &g.roles),
+    ] {
+        if let Some(list) = list {
+            let path = format!("{at}.{key}");
+            if list.is_empty() {
+                c.issue(
+                    &path,
+                    "an empty list matches nobody; remove the key to apply the row to every user",
+                );
+            }
+            names(c, &path, list);
+        }
+    }
+    if let Some(name) = &g.name
+        && (name.is_empty() || name.len() > MAX_NAME_BYTES)
+    {
+        c.issue(
+            format!("{at}.name"),
+            format!("must be 1 to {MAX_NAME_BYTES} bytes"),
+        );
+    }
+    let mut rule = if g.deny {
+        PolicyRule::deny(client_id?, audience?, resource?, scopes?)
+    } else {
+        PolicyRule::new(client_id?, audience?, resource?, scopes?, as_client_id?)
+    };
     if let Some(users) = &g.users {
         rule = rule.for_users(users.iter().cloned());
     }
+    if let Some(groups) = &g.groups {
+        rule = rule.for_groups(groups.iter().cloned());
+    }
+    if let Some(roles) = &g.roles {
+        rule = rule.for_roles(roles.iter().cloned());
+    }
+    if let Some(name) = &g.name {
+        rule = rule.labeled(name.clone());
+    }
     Some(rule)
+}
+
+/// Group and role names: 1 to [`MAX_NAME_BYTES`] bytes, no control characters.
+fn names(c: &mut Checker<'_>, path: &str, list: &[String]) {
+    for (j, n) in list.iter().enumerate() {
+        if n.is_empty() || n.len() > MAX_NAME_BYTES || n.chars().any(char::is_control) {
+            c.issue(
+                format!("{path}[{j}]"),
+                format!("must be 1 to {MAX_NAME_BYTES} bytes without control characters"),
+            );
+        }
+    }
 }
 
 fn authorization_server(
@@ -700,6 +817,18 @@ fn authorization_server(
         "resource",
         raw.resources.iter().map(|r| r.resource.as_str()),
     );
+    let login = raw.login.as_ref().and_then(|l| as_login(c, l, raw));
+    if raw.login.is_none()
+        && let Some(i) = raw
+            .clients
+            .iter()
+            .position(|cl| !cl.redirect_uris.is_empty())
+    {
+        c.issue(
+            format!("as.clients[{i}].redirect_uris"),
+            "the code flow signs users in at an IdP: configure [as.login]",
+        );
+    }
     Some(AsSpec {
         issuer: issuer?,
         signing: signing?,
@@ -710,7 +839,97 @@ fn authorization_server(
         trusted_issuers: trusted,
         clients,
         resources,
+        login,
     })
+}
+
+/// The callback of the AS's sign-in at the IdP: `{as issuer}/login/callback`.
+pub(crate) fn login_callback(as_issuer: &str) -> String {
+    format!("{}/login/callback", as_issuer.trim_end_matches('/'))
+}
+
+fn as_login(c: &mut Checker<'_>, l: &RawAsLogin, raw: &RawAs) -> Option<AsLoginSpec> {
+    let idp_issuer = c.issuer("as.login.idp_issuer", &l.idp_issuer);
+    if idp_issuer.is_some() && !raw.trusted_issuers.iter().any(|t| t.issuer == l.idp_issuer) {
+        c.issue(
+            "as.login.idp_issuer",
+            format!(
+                "`{}` is not one of as.trusted_issuers: users must get the same principal \
+                 through either flow",
+                shorten(&l.idp_issuer)
+            ),
+        );
+    }
+    let client_id = c.client_id("as.login.client_id", &l.client_id);
+    if l.client_secret.0.is_empty() {
+        c.issue("as.login.client_secret", "must not be empty");
+    }
+    let scopes = c.scopes("as.login.scopes", &l.scopes);
+    Some(AsLoginSpec {
+        idp_issuer: idp_issuer?,
+        client_id: client_id?,
+        client_secret: l.client_secret.0.clone(),
+        scopes: scopes?,
+    })
+}
+
+/// When `[as.login]` signs in at the `[idp]` of this file, that IdP must know the AS as a
+/// client with the AS's callback.
+fn login_registered_at_local_idp(c: &mut Checker<'_>, raw: &RawConfig, base_url: Option<&str>) {
+    let (Some(idp), Some(as_raw), Some(base)) = (&raw.idp, &raw.authorization_server, base_url)
+    else {
+        return;
+    };
+    let Some(login) = &as_raw.login else {
+        return;
+    };
+    if login.idp_issuer != format!("{base}{}", idp.issuer_path) {
+        return;
+    }
+    let callback = login_callback(&format!("{base}{}", as_raw.issuer_path));
+    match idp.clients.iter().find(|cl| cl.client_id == login.client_id) {
+        None => c.issue(
+            "as.login.client_id",
+            format!(
+                "`{}` is not one of idp.clients: register the AS there with redirect_uris = [\"{callback}\"]",
+                shorten(&login.client_id)
+            ),
+        ),
+        Some(cl) if !cl.redirect_uris.contains(&callback) => c.issue(
+            "as.login.client_id",
+            format!(
+                "idp.clients `{}` must list the AS's callback \"{callback}\" in redirect_uris",
+                shorten(&login.client_id)
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// A code-flow redirect URI: `https`, or `http` on a loopback host (RFC 8252 §7.3); no
+/// fragment.
+fn redirect_uri(c: &mut Checker<'_>, path: &str, raw: &str) -> Option<String> {
+    let url = c.parse(path, raw, url::Url::parse)?;
+    let ok = match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(&url),
+        _ => false,
+    };
+    if !ok {
+        c.issue(
+            path,
+            format!(
+                "`{}`: an https:// URL, or http:// on a loopback host (RFC 8252)",
+                shorten(raw)
+            ),
+        );
+        return None;
+    }
+    if url.fragment().is_some() {
+        c.issue(path, "must have no fragment");
+        return None;
+    }
+    Some(raw.to_owned())
 }
 
 fn trusted_issuer(
@@ -749,7 +968,34 @@ fn as_client(c: &mut Checker<'_>, i: usize, cl: &RawAsClient, raw: &RawAs) -> Op
     let at = format!("as.clients[{i}]");
     let client_id = c.client_id(&format!("{at}.client_id"), &cl.client_id);
     let has_keys = cl.jwks.is_some() || cl.jwks_file.is_some() || cl.jwks_uri.is_some();
+    let redirect_uris: Vec<String> = cl
+        .redirect_uris
+        .iter()
+        .enumerate()
+        .filter_map(|(j, u)| redirect_uri(c, &format!("{at}.redirect_uris[{j}]"), u))
+        .collect();
+    if cl.public {
+        if cl.client_secret.is_some() || has_keys {
+            c.issue(
+                format!("{at}.public"),
+                "a public client has no client_secret, jwks, jwks_file or jwks_uri",
+            );
+        }
+        if cl.redirect_uris.is_empty() {
+            c.issue(
+                format!("{at}.redirect_uris"),
+                "a public client uses the code flow only: list its redirect URIs",
+            );
+        }
+        if cl.trusted_issuers.is_some() {
+            c.issue(
+                format!("{at}.trusted_issuers"),
+                "a public client cannot use the jwt-bearer grant",
+            );
+        }
+    }
     let auth = match (&cl.client_secret, has_keys) {
+        _ if cl.public => Some(AsClientAuth::Public),
         (Some(s), false) if s.0.is_empty() => {
             c.issue(format!("{at}.client_secret"), "must not be empty");
             None
@@ -785,38 +1031,46 @@ fn as_client(c: &mut Checker<'_>, i: usize, cl: &RawAsClient, raw: &RawAs) -> Op
         client_id: client_id?,
         auth: auth?,
         trusted_issuers: cl.trusted_issuers.clone(),
+        redirect_uris,
     })
 }
 
-fn rs(c: &mut Checker<'_>, raw: &RawRs, base_url: Option<&str>) -> Option<RsSpec> {
-    let path = c.url_path("rs.path", &raw.path);
+fn rs(c: &mut Checker<'_>, key: &str, raw: &RawRs, base_url: Option<&str>) -> Option<RsSpec> {
+    let path = c.url_path(&format!("{key}.path"), &raw.path);
     let resource = path
         .as_ref()
         .zip(base_url)
-        .and_then(|(p, b)| c.resource("rs.path", &format!("{b}{p}")));
-    let authorization_server = c.issuer("rs.authorization_server", &raw.authorization_server);
+        .and_then(|(p, b)| c.resource(&format!("{key}.path"), &format!("{b}{p}")));
+    let authorization_server = c.issuer(
+        &format!("{key}.authorization_server"),
+        &raw.authorization_server,
+    );
     let jwks_uri = match &raw.jwks_uri {
-        Some(u) => c.url("rs.jwks_uri", u).map(|_| u.clone()),
+        Some(u) => c.url(&format!("{key}.jwks_uri"), u).map(|_| u.clone()),
         None => Some(format!("{}/jwks", raw.authorization_server)),
     };
-    let scopes_supported = c.scopes("rs.scopes_supported", &raw.scopes_supported);
-    let read_scopes = c.scopes("rs.read_scopes", &raw.read_scopes);
-    let write_scopes = c.scopes("rs.write_scopes", &raw.write_scopes);
+    let scopes_supported = c.scopes(&format!("{key}.scopes_supported"), &raw.scopes_supported);
+    let read_scopes = c.scopes(&format!("{key}.read_scopes"), &raw.read_scopes);
+    let write_scopes = c.scopes(&format!("{key}.write_scopes"), &raw.write_scopes);
     if let Some(supported) = &scopes_supported
         && !supported.is_empty()
     {
-        for (key, set) in [
-            ("rs.read_scopes", &read_scopes),
-            ("rs.write_scopes", &write_scopes),
+        for (name, set) in [
+            ("read_scopes", &read_scopes),
+            ("write_scopes", &write_scopes),
         ] {
             if let Some(set) = set
                 && !set.is_subset(supported)
             {
-                c.issue(key, format!("`{set}` is not within rs.scopes_supported"));
+                c.issue(
+                    format!("{key}.{name}"),
+                    format!("`{set}` is not within {key}.scopes_supported"),
+                );
             }
         }
     }
     Some(RsSpec {
+        key: key.to_owned(),
         path: path?,
         resource: resource?,
         authorization_server: authorization_server?,
@@ -826,4 +1080,62 @@ fn rs(c: &mut Checker<'_>, raw: &RawRs, base_url: Option<&str>) -> Option<RsSpec
         read_scopes: read_scopes?,
         write_scopes: write_scopes?,
     })
+}
+
+/// The MCP servers' paths are distinct and clash with no issuer path.
+fn rs_paths(c: &mut Checker<'_>, raw: &RawConfig, entries: &[(String, &RawRs)]) {
+    let mut taken: Vec<(String, &str)> = Vec::new();
+    if let Some(idp) = &raw.idp {
+        taken.push(("idp.issuer_path".to_owned(), idp.issuer_path.as_str()));
+    }
+    if let Some(a) = &raw.authorization_server {
+        taken.push(("as.issuer_path".to_owned(), a.issuer_path.as_str()));
+    }
+    for (key, r) in entries {
+        if let Some((other, _)) = taken.iter().find(|(_, p)| *p == r.path) {
+            c.issue(
+                format!("{key}.path"),
+                format!("`{}` is already used by {other}", shorten(&r.path)),
+            );
+        } else {
+            taken.push((format!("{key}.path"), r.path.as_str()));
+        }
+    }
+}
+
+/// When the stack's own AS protects an MCP server, it must list the server's resource.
+fn rs_known_to_as(c: &mut Checker<'_>, servers: &[RsSpec], a: &AsSpec) {
+    for server in servers {
+        if server.authorization_server == a.issuer
+            && !a.resources.iter().any(|r| r.resource == server.resource)
+        {
+            c.issue(
+                format!("{}.path", server.key),
+                format!(
+                    "the resource {} is not one of as.resources: add it under [[as.resources]]",
+                    server.resource
+                ),
+            );
+        }
+    }
+}
+
+/// `[audit]`: a file (relative to the configuration's folder) and/or stdout.
+fn audit(c: &mut Checker<'_>, raw: &RawAudit) -> AuditSpec {
+    let file = raw.file.as_ref().map(|f| c.file(f));
+    if let Some(f) = &file {
+        let folder = f.parent().filter(|p| !p.as_os_str().is_empty());
+        if f.as_os_str().is_empty() || f.is_dir() {
+            c.issue("audit.file", format!("{} is not a file name", f.display()));
+        } else if folder.is_some_and(|p| !p.is_dir()) {
+            c.issue(
+                "audit.file",
+                format!("the folder of {} does not exist", f.display()),
+            );
+        }
+    }
+    AuditSpec {
+        file,
+        stdout: raw.stdout,
+    }
 }

@@ -6,11 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
+use ema_server::audit::AuditSink;
 use ema_server::authorization_code::{DevLoginHintAuthenticator, DevUser};
 use ema_server::axum::IdpRouter;
 use ema_server::client_auth::{ClientAuthContext, RegisteredClient, StaticClientRegistry};
 use ema_server::idp::oidc::OidcProvider;
-use ema_server::idp::{IdpConfig, StaticPolicy, TokenExchangeGrant, TrustedAudience};
+use ema_server::idp::{
+    DirectoryUser, IdpConfig, MemoryDirectory, StaticPolicy, TokenExchangeGrant, TrustedAudience,
+};
 use ema_server::replay::MemoryReplayStore;
 use ema_types::{Clock, urn};
 
@@ -20,11 +23,34 @@ use crate::config::IdpSpec;
 /// Single-use markers of client assertions at the IdP.
 const REPLAY_CAPACITY: usize = 100_000;
 
-/// The IdP's routes.
+/// The central policy of `[idp]`: the `[[idp.grants]]` rows in file order over a directory of
+/// the `[[idp.users]]` with their groups and roles (a user not listed is refused).
+pub(crate) fn policy(spec: &IdpSpec) -> StaticPolicy {
+    let directory = spec
+        .users
+        .iter()
+        .fold(MemoryDirectory::new(), |directory, u| {
+            let mut user = DirectoryUser::new(u.sub.clone())
+                .in_groups(u.groups.iter().cloned())
+                .with_roles(u.roles.iter().cloned());
+            if let Some(email) = &u.email {
+                user = user.with_email(email.clone());
+            }
+            directory.with_user(user)
+        });
+    spec.rules
+        .iter()
+        .cloned()
+        .fold(StaticPolicy::new(), StaticPolicy::with_rule)
+        .with_directory(Arc::new(directory))
+}
+
+/// The IdP's routes; every token-exchange decision is recorded in `audit`.
 pub(crate) fn router(
     spec: &IdpSpec,
     dev_allow_http: bool,
     clock: Arc<dyn Clock>,
+    audit: Arc<dyn AuditSink>,
 ) -> Result<Router, RoleError> {
     let err = |e: &dyn std::fmt::Display| RoleError::new("idp", e.to_string());
     let issuer = spec.issuer.clone();
@@ -71,11 +97,7 @@ pub(crate) fn router(
     let config = builder
         .build()
         .map_err(|e| RoleError::new("idp.id_jag_ttl_secs", e.to_string()))?;
-    let policy = spec
-        .rules
-        .iter()
-        .cloned()
-        .fold(StaticPolicy::new(), StaticPolicy::with_rule);
+    let policy = policy(spec);
 
     let provider = OidcProvider::builder(
         issuer.clone(),
@@ -116,7 +138,8 @@ pub(crate) fn router(
         Arc::new(policy),
     )
     .map_err(|e| err(&e))?
-    .with_refresh_tokens(provider.refresh_token_validator());
+    .with_refresh_tokens(provider.refresh_token_validator())
+    .with_audit(audit);
     let endpoint = provider
         .token_endpoint()
         .with_grant(urn::GRANT_TYPE_TOKEN_EXCHANGE, Arc::new(exchange));

@@ -1,6 +1,8 @@
 //! The local EMA stack: the configured roles mounted on one axum router, served on one
 //! listener, with `GET /healthz` and request logging.
 
+mod as_login;
+mod audit;
 mod authorization_server;
 mod idp;
 mod keys;
@@ -23,6 +25,8 @@ use ema_types::{Clock, Issuer, SystemClock};
 use http::StatusCode;
 
 use crate::config::StackSpec;
+
+pub(crate) use idp::policy;
 
 /// A role could not be built; `key` names the configuration key at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +98,7 @@ pub(crate) async fn build(spec: &StackSpec) -> Result<Stack, RoleError> {
     let mut router = Router::new();
     let mut roles = Vec::new();
     let mut checks: Vec<(&'static str, Arc<dyn KeySource>, Issuer)> = Vec::new();
+    let audit = audit::sink(&spec.audit)?;
     if let Some(idp) = &spec.idp {
         if !spec.listen.ip().is_loopback() {
             tracing::warn!(
@@ -102,7 +107,12 @@ pub(crate) async fn build(spec: &StackSpec) -> Result<Stack, RoleError> {
                  non-loopback address: anyone who reaches it can act as any configured user"
             );
         }
-        router = router.merge(idp::router(idp, spec.dev_allow_http, Arc::clone(&clock))?);
+        router = router.merge(idp::router(
+            idp,
+            spec.dev_allow_http,
+            Arc::clone(&clock),
+            Arc::clone(&audit),
+        )?);
         roles.push(format!(
             "IdP     {}  (authorize, token, jwks, .well-known/openid-configuration){}",
             idp.issuer,
@@ -111,20 +121,30 @@ pub(crate) async fn build(spec: &StackSpec) -> Result<Stack, RoleError> {
     }
     let mut local_as = None;
     if let Some(as_spec) = &spec.authorization_server {
-        let parts =
-            authorization_server::build(as_spec, spec.dev_allow_http, Arc::clone(&clock)).await?;
+        let parts = authorization_server::build(
+            as_spec,
+            spec.dev_allow_http,
+            Arc::clone(&clock),
+            Arc::clone(&audit),
+        )
+        .await?;
         router = router.merge(parts.router);
         for issuer in parts.trusted {
             checks.push(("as", Arc::clone(&parts.keys), issuer));
         }
         roles.push(format!(
-            "AS      {}  (token: jwt-bearer, jwks, RFC 8414 metadata){}",
+            "AS      {}  (token: jwt-bearer{}, jwks, RFC 8414 metadata){}",
             as_spec.issuer,
+            if as_spec.login.is_some() {
+                "; authorize: code + PKCE, sign-in at the IdP"
+            } else {
+                ""
+            },
             generated_note(as_spec.signing.generated)
         ));
         local_as = Some((as_spec.issuer.clone(), parts.signing));
     }
-    if let Some(rs) = &spec.rs {
+    for rs in &spec.rs {
         let parts = resource_server::build(
             rs,
             &spec.public_url,
@@ -138,6 +158,9 @@ pub(crate) async fn build(spec: &StackSpec) -> Result<Stack, RoleError> {
             "MCP     {}  (tools whoami [{}], add_todo [{}]; protected-resource metadata)",
             rs.resource, rs.read_scopes, rs.write_scopes
         ));
+    }
+    if let Some(line) = audit::banner(&spec.audit) {
+        roles.push(line);
     }
     let readiness = Readiness {
         checks,

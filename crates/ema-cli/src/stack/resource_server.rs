@@ -44,7 +44,7 @@ pub(crate) fn build(
     }
     let config = config
         .build()
-        .map_err(|e| RoleError::new("rs", e.to_string()))?;
+        .map_err(|e| RoleError::new(&spec.key, e.to_string()))?;
     let keys: Arc<dyn KeySource> = match local_as {
         Some((issuer, signing)) if issuer == &spec.authorization_server => {
             Arc::new(StaticKeySource::new().with_issuer(issuer, KeySet::from_jwks(&signing.jwks())))
@@ -52,13 +52,13 @@ pub(crate) fn build(
         _ => {
             let cache = jwks_cache(jwks_http(dev_allow_http)?, dev_allow_http)
                 .with_issuer(&spec.authorization_server, &spec.jwks_uri)
-                .map_err(|e| RoleError::new("rs.jwks_uri", e.to_string()))?;
+                .map_err(|e| RoleError::new(format!("{}.jwks_uri", spec.key), e.to_string()))?;
             Arc::new(IssuerKeys::new(StaticKeySource::new(), Some(cache)))
         }
     };
     let guard = Arc::new(
         AccessTokenGuard::new(config, Arc::clone(&keys), clock)
-            .map_err(|e| RoleError::new("rs", e.to_string()))?,
+            .map_err(|e| RoleError::new(&spec.key, e.to_string()))?,
     );
     let store = TodoStore::default();
     let mut mcp_config = StreamableHttpServerConfig::default();
