@@ -52,6 +52,8 @@ pub mod idp;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
 pub mod keys;
 pub mod rate_limit;
+#[cfg(feature = "redis")]
+mod redis_connection;
 pub mod replay;
 pub mod resource_server;
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]

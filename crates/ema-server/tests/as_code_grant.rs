@@ -9,6 +9,8 @@
     clippy::panic
 )]
 
+#[path = "code_flow_support/mod.rs"]
+mod code_flow_support;
 #[path = "http_support/mod.rs"]
 mod http_support;
 
@@ -17,6 +19,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use code_flow_support::{
+    assert_invalid_grant, bind_loopback, redeem_form, redirect_query, token_request, with_overrides,
+};
 use ema_jwt::verify::AccessTokenVerifier;
 use ema_jwt::{Algorithm, SigningKey};
 use ema_server::authorization_code::{
@@ -35,7 +40,7 @@ use ema_server::endpoint::{HttpRequest, HttpResponse, TokenEndpoint};
 use ema_server::keys::StaticKeySource;
 use ema_server::replay::MemoryReplayStore;
 use ema_server::signing::SigningKeys;
-use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, Secret, basic_auth, urn};
+use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, Secret, urn};
 use http_support::{NO_HEADERS, Reply, send};
 use serde_json::Value;
 
@@ -85,18 +90,8 @@ struct As {
     signing: SigningKeys,
 }
 
-fn enc(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
 async fn authorization_server() -> As {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let issuer = format!("http://{addr}");
+    let (listener, addr, issuer) = bind_loopback().await;
     let clock = FixedClock::new(NOW);
     let signing = SigningKeys::new(
         SigningKey::generate(Algorithm::ES256)
@@ -193,7 +188,7 @@ async fn authorization_server() -> As {
 }
 
 fn authorize_query(overrides: &[(&str, &str)]) -> String {
-    let mut params: Vec<(&str, String)> = vec![
+    let params: Vec<(&str, String)> = vec![
         ("response_type", "code".into()),
         ("client_id", CLIENT.into()),
         ("redirect_uri", REDIRECT.into()),
@@ -203,29 +198,11 @@ fn authorize_query(overrides: &[(&str, &str)]) -> String {
         ("code_challenge", s256_challenge(VERIFIER)),
         ("code_challenge_method", "S256".into()),
     ];
-    for (name, value) in overrides {
-        params.retain(|(n, _)| n != name);
-        if !value.is_empty() {
-            params.push((name, (*value).to_owned()));
-        }
-    }
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    enc(&pairs)
+    with_overrides(params, overrides)
 }
 
 fn redirected(reply: &Reply) -> HashMap<String, String> {
-    assert_eq!(reply.status, 302, "{}", reply.body);
-    let location = reply.header("location").unwrap();
-    assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
-    let query = location.split_once('?').unwrap().1;
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn assert_invalid_grant(reply: &Reply) {
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    assert_eq!(reply.json()["error"], "invalid_grant");
+    redirect_query(reply, &format!("{REDIRECT}?"))
 }
 
 impl As {
@@ -252,31 +229,12 @@ impl As {
     }
 
     async fn token(&self, client: &str, body: &[(&str, &str)]) -> Reply {
-        let basic = basic_auth::encode(&ClientId::new(client).unwrap(), &Secret::new(SECRET));
-        send(
-            self.addr,
-            "POST",
-            "/token",
-            [
-                "Content-Type: application/x-www-form-urlencoded".to_owned(),
-                format!("Authorization: {basic}"),
-            ],
-            enc(body),
-        )
-        .await
+        token_request(self.addr, client, SECRET, body).await
     }
 
     async fn redeem_with(&self, client: &str, code: &str, verifier: &str, redirect: &str) -> Reply {
-        self.token(
-            client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect),
-                ("code_verifier", verifier),
-            ],
-        )
-        .await
+        self.token(client, &redeem_form(code, redirect, verifier))
+            .await
     }
 
     async fn redeem(&self, code: &str) -> Reply {

@@ -5,6 +5,8 @@
 #![cfg(all(feature = "axum", any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+#[path = "code_flow_support/mod.rs"]
+mod code_flow_support;
 #[path = "http_support/mod.rs"]
 mod http_support;
 
@@ -12,6 +14,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use code_flow_support::{
+    assert_invalid_grant, bind_loopback, enc, redeem_form, redirect_query, token_request,
+    with_overrides,
+};
 use ema_jwt::verify::{IdJagVerifier, IdTokenVerifier, TrustAnchor};
 use ema_jwt::{Algorithm, SigningKey};
 use ema_server::authorization_code::{DevLoginHintAuthenticator, DevUser, s256_challenge};
@@ -21,7 +27,7 @@ use ema_server::idp::oidc::OidcProvider;
 use ema_server::idp::{IdpConfig, PolicyRule, StaticPolicy, TokenExchangeGrant, TrustedAudience};
 use ema_server::replay::MemoryReplayStore;
 use ema_server::signing::SigningKeys;
-use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, Secret, basic_auth, urn};
+use ema_types::{ClientId, FixedClock, Issuer, Resource, ScopeSet, Secret, urn};
 use http_support::{NO_HEADERS, Reply, send};
 use serde_json::Value;
 
@@ -40,18 +46,8 @@ struct Idp {
     signing: SigningKeys,
 }
 
-fn enc(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
 async fn idp() -> Idp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let issuer = format!("http://{addr}");
+    let (listener, addr, issuer) = bind_loopback().await;
     let clock = FixedClock::new(NOW);
     let key = SigningKey::generate(Algorithm::ES256)
         .unwrap()
@@ -155,7 +151,7 @@ async fn idp() -> Idp {
 /// (or, with an empty value, removing) some.
 fn authorize_query(overrides: &[(&str, &str)]) -> String {
     let challenge = s256_challenge(VERIFIER);
-    let mut params: Vec<(&str, String)> = vec![
+    let params: Vec<(&str, String)> = vec![
         ("response_type", "code".into()),
         ("client_id", CLIENT.into()),
         ("redirect_uri", REDIRECT.into()),
@@ -166,14 +162,7 @@ fn authorize_query(overrides: &[(&str, &str)]) -> String {
         ("code_challenge_method", "S256".into()),
         ("login_hint", "alice".into()),
     ];
-    for (name, value) in overrides {
-        params.retain(|(n, _)| n != name);
-        if !value.is_empty() {
-            params.push((name, (*value).to_owned()));
-        }
-    }
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    enc(&pairs)
+    with_overrides(params, overrides)
 }
 
 impl Idp {
@@ -190,14 +179,7 @@ impl Idp {
 
     /// The redirect's query parameters (the response must be a 302 to `prefix`).
     fn redirected(reply: &Reply, prefix: &str) -> HashMap<String, String> {
-        assert_eq!(reply.status, 302, "{}", reply.body);
-        let location = reply.header("location").unwrap();
-        assert!(location.starts_with(prefix), "{location}");
-        assert_eq!(reply.header("cache-control"), Some("no-store"));
-        let query = location.split_once('?').unwrap().1;
-        url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect()
+        redirect_query(reply, prefix)
     }
 
     async fn code(&self) -> String {
@@ -207,31 +189,12 @@ impl Idp {
     }
 
     async fn token(&self, client: &str, body: &[(&str, &str)]) -> Reply {
-        let basic = basic_auth::encode(&ClientId::new(client).unwrap(), &Secret::new(SECRET));
-        send(
-            self.addr,
-            "POST",
-            "/token",
-            [
-                "Content-Type: application/x-www-form-urlencoded".to_owned(),
-                format!("Authorization: {basic}"),
-            ],
-            enc(body),
-        )
-        .await
+        token_request(self.addr, client, SECRET, body).await
     }
 
     async fn redeem(&self, code: &str) -> Reply {
-        self.token(
-            CLIENT,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-        )
-        .await
+        self.token(CLIENT, &redeem_form(code, REDIRECT, VERIFIER))
+            .await
     }
 
     async fn refresh(&self, refresh_token: &str) -> Reply {
@@ -260,12 +223,6 @@ impl Idp {
         )
         .await
     }
-}
-
-fn assert_invalid_grant(reply: &Reply) {
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    assert_eq!(reply.json()["error"], "invalid_grant");
-    assert_eq!(reply.header("cache-control"), Some("no-store"));
 }
 
 #[tokio::test]
@@ -475,15 +432,7 @@ async fn rfc_7636_wrong_verifier_redirect_mismatch_and_other_client_are_invalid_
     let wrong_verifier = "x".repeat(43);
     let code = idp.code().await;
     let reply = idp
-        .token(
-            CLIENT,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &wrong_verifier),
-            ],
-        )
+        .token(CLIENT, &redeem_form(&code, REDIRECT, &wrong_verifier))
         .await;
     assert_invalid_grant(&reply);
     // The code was spent by the failed attempt.
@@ -493,27 +442,14 @@ async fn rfc_7636_wrong_verifier_redirect_mismatch_and_other_client_are_invalid_
     let reply = idp
         .token(
             CLIENT,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:53101/callback"),
-                ("code_verifier", VERIFIER),
-            ],
+            &redeem_form(&code, "http://127.0.0.1:53101/callback", VERIFIER),
         )
         .await;
     assert_invalid_grant(&reply);
 
     let code = idp.code().await;
     let reply = idp
-        .token(
-            "other",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-        )
+        .token("other", &redeem_form(&code, REDIRECT, VERIFIER))
         .await;
     assert_invalid_grant(&reply);
 
@@ -532,38 +468,21 @@ async fn rfc_7636_wrong_verifier_redirect_mismatch_and_other_client_are_invalid_
     assert_eq!(reply.json()["error"], "invalid_request");
     // Wrong client secret: invalid_client, the code untouched.
     let code = idp.code().await;
-    let reply = send(
-        idp.addr,
-        "POST",
-        "/token",
-        ["Content-Type: application/x-www-form-urlencoded"],
-        enc(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", CLIENT),
-            ("client_secret", "wrong"),
-        ]),
-    )
-    .await;
+    let redeem_posting_secret = |secret: &'static str| {
+        let mut body = redeem_form(&code, REDIRECT, VERIFIER).to_vec();
+        body.extend([("client_id", CLIENT), ("client_secret", secret)]);
+        send(
+            idp.addr,
+            "POST",
+            "/token",
+            ["Content-Type: application/x-www-form-urlencoded"],
+            enc(&body),
+        )
+    };
+    let reply = redeem_posting_secret("wrong").await;
     assert_eq!(reply.json()["error"], "invalid_client");
     // client_secret_post with the right secret redeems it.
-    let reply = send(
-        idp.addr,
-        "POST",
-        "/token",
-        ["Content-Type: application/x-www-form-urlencoded"],
-        enc(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", CLIENT),
-            ("client_secret", SECRET),
-        ]),
-    )
-    .await;
+    let reply = redeem_posting_secret(SECRET).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 

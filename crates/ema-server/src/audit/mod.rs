@@ -33,6 +33,6 @@ mod summary;
 
 pub use event::{AuditDecision, AuditEvent, AuditRole, rfc3339};
 #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
-pub(crate) use sink::emit;
+pub(crate) use sink::emit_decision;
 pub use sink::{AuditError, AuditSink, JsonLinesSink, MemorySink, TracingSink};
 pub use summary::{Counts, MAX_LINE_BYTES, Summary, summarize};

@@ -51,6 +51,32 @@ pub(crate) fn emit(sink: &dyn AuditSink, event: &AuditEvent) {
     }
 }
 
+/// Conclude `trail` with the `outcome` of the decision it followed and record it in `sink`:
+/// granted, or denied with the refusal's code as `error` (and as `reason` when the decision
+/// named none) and no granted scope.
+#[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+pub(crate) fn emit_decision<T>(
+    sink: &dyn AuditSink,
+    trail: &mut AuditEvent,
+    outcome: &Result<T, crate::endpoint::Rejection>,
+) {
+    match outcome {
+        Ok(_) => {
+            trail.decision = super::AuditDecision::Granted;
+            trail.reason = "granted".to_owned();
+        }
+        Err(rejection) => {
+            trail.decision = super::AuditDecision::Denied;
+            trail.granted_scope = None;
+            trail.error = Some(rejection.code.as_str().to_owned());
+            if trail.reason.is_empty() {
+                trail.reason = rejection.code.as_str().to_owned();
+            }
+        }
+    }
+    emit(sink, trail);
+}
+
 /// One JSON object per line, to any [`Write`] (a file, stdout): each event is encoded,
 /// written with its newline and flushed under a mutex, so lines never interleave and a
 /// crash loses at most the line being written.

@@ -104,6 +104,41 @@ fn credential_id(credential: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(credential.as_bytes()))
 }
 
+/// A kind of single-use credential: where it lives, where its used marker lives, and the
+/// words of its refusals.
+struct Credential {
+    live: GrantKind,
+    used: GrantKind,
+    what: &'static str,
+    unreadable: &'static str,
+    collision: &'static str,
+}
+
+const CODE: Credential = Credential {
+    live: GrantKind::Code,
+    used: GrantKind::UsedCode,
+    what: "code",
+    unreadable: "stored code unreadable",
+    collision: "code collision",
+};
+
+const REFRESH_TOKEN: Credential = Credential {
+    live: GrantKind::RefreshToken,
+    used: GrantKind::UsedRefreshToken,
+    what: "refresh token",
+    unreadable: "stored token unreadable",
+    collision: "token collision",
+};
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Rejection> {
+    serde_json::to_vec(value).map_err(|e| Rejection::new(ErrorCode::ServerError, e.to_string()))
+}
+
+fn decode(bytes: &[u8], credential: &Credential) -> Result<Stored, Rejection> {
+    serde_json::from_slice(bytes)
+        .map_err(|_| Rejection::new(ErrorCode::ServerError, credential.unreadable))
+}
+
 fn invalid_grant(reason: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::InvalidGrant, reason)
 }
@@ -210,22 +245,75 @@ impl AuthorizationGrants {
             code_challenge: Some(request.code_challenge.clone()),
             code_expires_at: now.saturating_add(ttl),
         };
-        let value = serde_json::to_vec(&stored)
-            .map_err(|e| Rejection::new(ErrorCode::ServerError, e.to_string()))?;
-        let id = credential_id(&code);
+        self.store_new(&CODE, code, &stored, now, now.saturating_add(ttl))
+            .await
+    }
+
+    /// Store `stored` under the new `credential` until `expires_at`.
+    async fn store_new(
+        &self,
+        kind: &Credential,
+        credential: String,
+        stored: &Stored,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<Secret, Rejection> {
+        let value = encode(stored)?;
+        let id = credential_id(&credential);
         let key = GrantKey {
-            kind: GrantKind::Code,
+            kind: kind.live,
             id: &id,
         };
-        match self
-            .store
-            .insert(key, &value, now, now.saturating_add(ttl))
-            .await
-        {
-            Ok(true) => Ok(Secret::new(code)),
-            Ok(false) => Err(Rejection::new(ErrorCode::ServerError, "code collision")),
+        match self.store.insert(key, &value, now, expires_at).await {
+            Ok(true) => Ok(Secret::new(credential)),
+            Ok(false) => Err(Rejection::new(ErrorCode::ServerError, kind.collision)),
             Err(e) => Err(store_failed(&e)),
         }
+    }
+
+    /// Take the credential stored under `id` (single use); when it is gone, a marker saying
+    /// it was used revokes its family.
+    async fn take_once(&self, kind: &Credential, id: &str, now: u64) -> Result<Stored, Rejection> {
+        let taken = self
+            .store
+            .take(
+                GrantKey {
+                    kind: kind.live,
+                    id,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| store_failed(&e))?;
+        let Some(bytes) = taken else {
+            return Err(self.reuse(kind.used, id, now, kind.what).await);
+        };
+        decode(&bytes, kind)
+    }
+
+    /// Remember until `until` that the credential stored under `id` was used, and its family.
+    async fn mark_used(
+        &self,
+        kind: &Credential,
+        id: &str,
+        used: &Used,
+        now: u64,
+        until: u64,
+    ) -> Result<(), Rejection> {
+        let value = encode(used)?;
+        self.store
+            .insert(
+                GrantKey {
+                    kind: kind.used,
+                    id,
+                },
+                &value,
+                now,
+                until,
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| store_failed(&e))
     }
 
     /// Redeem the code of a token request (RFC 6749 §4.1.3, RFC 7636 §4.6) for the
@@ -244,42 +332,16 @@ impl AuthorizationGrants {
             return Err(invalid_grant("code too long"));
         }
         let id = credential_id(code);
-        let taken = self
-            .store
-            .take(
-                GrantKey {
-                    kind: GrantKind::Code,
-                    id: &id,
-                },
-                now,
-            )
-            .await
-            .map_err(|e| store_failed(&e))?;
-        let Some(bytes) = taken else {
-            return Err(self.reuse(GrantKind::UsedCode, &id, now, "code").await);
-        };
-        let stored: Stored = serde_json::from_slice(&bytes)
-            .map_err(|_| Rejection::new(ErrorCode::ServerError, "stored code unreadable"))?;
+        let stored = self.take_once(&CODE, &id, now).await?;
         let family_expires_at = now.saturating_add(self.refresh_ttl);
         // Remember the spent code until it would have expired: a second redemption in that
         // window revokes what the first one got.
-        let used = serde_json::to_vec(&Used {
+        let used = Used {
             family: stored.family.clone(),
             family_expires_at,
-        })
-        .map_err(|e| Rejection::new(ErrorCode::ServerError, e.to_string()))?;
-        self.store
-            .insert(
-                GrantKey {
-                    kind: GrantKind::UsedCode,
-                    id: &id,
-                },
-                &used,
-                now,
-                stored.code_expires_at,
-            )
-            .await
-            .map_err(|e| store_failed(&e))?;
+        };
+        self.mark_used(&CODE, &id, &used, now, stored.code_expires_at)
+            .await?;
         if stored.code_expires_at <= now {
             return Err(invalid_grant("code expired"));
         }
@@ -300,7 +362,7 @@ impl AuthorizationGrants {
         }
         let mut grant = stored
             .into_grant()
-            .ok_or_else(|| Rejection::new(ErrorCode::ServerError, "stored code unreadable"))?;
+            .ok_or_else(|| Rejection::new(ErrorCode::ServerError, CODE.unreadable))?;
         grant.family_expires_at = family_expires_at;
         Ok(grant)
     }
@@ -324,22 +386,8 @@ impl AuthorizationGrants {
             code_challenge: None,
             code_expires_at: 0,
         };
-        let value = serde_json::to_vec(&stored)
-            .map_err(|e| Rejection::new(ErrorCode::ServerError, e.to_string()))?;
-        let id = credential_id(&token);
-        let key = GrantKey {
-            kind: GrantKind::RefreshToken,
-            id: &id,
-        };
-        match self
-            .store
-            .insert(key, &value, now, grant.family_expires_at)
+        self.store_new(&REFRESH_TOKEN, token, &stored, now, grant.family_expires_at)
             .await
-        {
-            Ok(true) => Ok(Secret::new(token)),
-            Ok(false) => Err(Rejection::new(ErrorCode::ServerError, "token collision")),
-            Err(e) => Err(store_failed(&e)),
-        }
     }
 
     /// Spend the refresh token `presented` by the authenticated `client_id` (RFC 6749 §6):
@@ -356,41 +404,13 @@ impl AuthorizationGrants {
             return Err(invalid_grant("refresh token too long"));
         }
         let id = credential_id(presented);
-        let taken = self
-            .store
-            .take(
-                GrantKey {
-                    kind: GrantKind::RefreshToken,
-                    id: &id,
-                },
-                now,
-            )
-            .await
-            .map_err(|e| store_failed(&e))?;
-        let Some(bytes) = taken else {
-            return Err(self
-                .reuse(GrantKind::UsedRefreshToken, &id, now, "refresh token")
-                .await);
-        };
-        let stored: Stored = serde_json::from_slice(&bytes)
-            .map_err(|_| Rejection::new(ErrorCode::ServerError, "stored token unreadable"))?;
-        let used = serde_json::to_vec(&Used {
+        let stored = self.take_once(&REFRESH_TOKEN, &id, now).await?;
+        let used = Used {
             family: stored.family.clone(),
             family_expires_at: stored.family_expires_at,
-        })
-        .map_err(|e| Rejection::new(ErrorCode::ServerError, e.to_string()))?;
-        self.store
-            .insert(
-                GrantKey {
-                    kind: GrantKind::UsedRefreshToken,
-                    id: &id,
-                },
-                &used,
-                now,
-                stored.family_expires_at,
-            )
-            .await
-            .map_err(|e| store_failed(&e))?;
+        };
+        self.mark_used(&REFRESH_TOKEN, &id, &used, now, stored.family_expires_at)
+            .await?;
         if stored.family_expires_at <= now {
             return Err(invalid_grant("refresh token expired"));
         }
@@ -401,10 +421,7 @@ impl AuthorizationGrants {
                 "refresh token presented by another client; family revoked",
             ));
         }
-        self.check_not_revoked(&stored.family, now).await?;
-        stored
-            .into_grant()
-            .ok_or_else(|| Rejection::new(ErrorCode::ServerError, "stored token unreadable"))
+        self.unrevoked_grant(stored, now).await
     }
 
     /// Check the refresh token `presented` by `client_id` without spending it (IDP-08: an
@@ -420,29 +437,17 @@ impl AuthorizationGrants {
         }
         let id = credential_id(presented);
         let found = self
-            .store
-            .get(
-                GrantKey {
-                    kind: GrantKind::RefreshToken,
-                    id: &id,
-                },
-                now,
-            )
-            .await
-            .map_err(|e| store_failed(&e))?
+            .get(REFRESH_TOKEN.live, &id, now)
+            .await?
             .ok_or_else(|| invalid_grant("unknown, used or expired refresh token"))?;
-        let stored: Stored = serde_json::from_slice(&found)
-            .map_err(|_| Rejection::new(ErrorCode::ServerError, "stored token unreadable"))?;
+        let stored = decode(&found, &REFRESH_TOKEN)?;
         if stored.family_expires_at <= now {
             return Err(invalid_grant("refresh token expired"));
         }
         if stored.client_id != client_id.as_str() {
             return Err(invalid_grant("refresh token of another client"));
         }
-        self.check_not_revoked(&stored.family, now).await?;
-        stored
-            .into_grant()
-            .ok_or_else(|| Rejection::new(ErrorCode::ServerError, "stored token unreadable"))
+        self.unrevoked_grant(stored, now).await
     }
 
     /// Revoke every refresh token of `family` (until `family_expires_at`).
@@ -467,30 +472,33 @@ impl AuthorizationGrants {
             .map_err(|e| store_failed(&e))
     }
 
-    async fn check_not_revoked(&self, family: &str, now: u64) -> Result<(), Rejection> {
-        let revoked = self
-            .store
-            .get(
-                GrantKey {
-                    kind: GrantKind::RevokedFamily,
-                    id: family,
-                },
-                now,
-            )
+    async fn get(&self, kind: GrantKind, id: &str, now: u64) -> Result<Option<Vec<u8>>, Rejection> {
+        self.store
+            .get(GrantKey { kind, id }, now)
             .await
-            .map_err(|e| store_failed(&e))?;
-        match revoked {
-            Some(_) => Err(invalid_grant("token family revoked")),
-            None => Ok(()),
+            .map_err(|e| store_failed(&e))
+    }
+
+    /// The grant of a refresh token's `stored` entry, unless its family is revoked.
+    async fn unrevoked_grant(&self, stored: Stored, now: u64) -> Result<Grant, Rejection> {
+        if self
+            .get(GrantKind::RevokedFamily, &stored.family, now)
+            .await?
+            .is_some()
+        {
+            return Err(invalid_grant("token family revoked"));
         }
+        stored
+            .into_grant()
+            .ok_or_else(|| Rejection::new(ErrorCode::ServerError, REFRESH_TOKEN.unreadable))
     }
 
     /// A code or refresh token that is not (or no longer) stored: when a marker says it was
     /// used, revoke its family.
     async fn reuse(&self, marker: GrantKind, id: &str, now: u64, what: &str) -> Rejection {
-        let used = match self.store.get(GrantKey { kind: marker, id }, now).await {
+        let used = match self.get(marker, id, now).await {
             Ok(used) => used,
-            Err(e) => return store_failed(&e),
+            Err(rejection) => return rejection,
         };
         let Some(used) = used.and_then(|b| serde_json::from_slice::<Used>(&b).ok()) else {
             return invalid_grant(format!("unknown or expired {what}"));

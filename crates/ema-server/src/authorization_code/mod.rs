@@ -27,6 +27,7 @@ mod redirect;
 mod redis_store;
 mod request;
 mod store;
+mod token_grant;
 
 pub use authenticator::{AuthenticatedUser, AuthenticationOutcome, UserAuthenticator};
 pub use config::{AuthorizationCodeConfig, DEFAULT_CODE_TTL_SECS, MAX_CODE_TTL_SECS, ResourceRule};
@@ -44,4 +45,8 @@ pub use redis_store::RedisGrantStore;
 pub use request::{AuthorizationRequest, MAX_LOGIN_HINT_BYTES, MAX_NONCE_BYTES, MAX_STATE_BYTES};
 pub use store::{
     GrantKey, GrantKind, GrantStore, GrantStoreError, MAX_GRANT_VALUE_BYTES, MemoryGrantStore,
+};
+pub(crate) use token_grant::{
+    CodeGrantContext, CodeGrantHandler, CodeTokenIssuer, RefreshGrantHandler, refresh_scope,
+    user_access_token,
 };

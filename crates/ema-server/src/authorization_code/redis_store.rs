@@ -5,9 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 
 use super::store::{GrantKey, GrantStore, GrantStoreError, MAX_GRANT_VALUE_BYTES};
+use crate::redis_connection::RedisConnection;
 
 /// A [`GrantStore`] on Redis: `SET <key> <value> NX PX <ms>` to insert, `GETDEL` (Redis 6.2 or
 /// newer) to take — both atomic on the server, so of concurrent redemptions of one code
@@ -17,22 +17,17 @@ use super::store::{GrantKey, GrantStore, GrantStoreError, MAX_GRANT_VALUE_BYTES}
 /// each command is bounded by a timeout (default 1 s).
 #[derive(Clone)]
 pub struct RedisGrantStore {
-    connection: ConnectionManager,
+    redis: RedisConnection,
     prefix: String,
-    timeout: Duration,
 }
 
 impl fmt::Debug for RedisGrantStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisGrantStore")
             .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.redis.timeout())
             .finish_non_exhaustive()
     }
-}
-
-fn unavailable(e: impl fmt::Display) -> GrantStoreError {
-    GrantStoreError::Unavailable(e.to_string())
 }
 
 impl RedisGrantStore {
@@ -41,19 +36,15 @@ impl RedisGrantStore {
 
     /// Connect to `url` (`redis://host:port/db`, `rediss://…`), with the default prefix.
     pub async fn connect(url: &str) -> Result<Self, GrantStoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let connection = ConnectionManager::new(client).await.map_err(unavailable)?;
-        Ok(Self::new(connection))
-    }
-
-    /// A store over a connection manager. Private: no `redis` type is part of the public API,
-    /// so a `redis` major release never forces one of ours.
-    fn new(connection: ConnectionManager) -> Self {
-        Self {
-            connection,
+        // No `redis` type is part of the public API, so a `redis` major release never
+        // forces one of ours.
+        let redis = RedisConnection::connect(url)
+            .await
+            .map_err(GrantStoreError::Unavailable)?;
+        Ok(Self {
+            redis,
             prefix: Self::DEFAULT_PREFIX.to_owned(),
-            timeout: Duration::from_secs(1),
-        }
+        })
     }
 
     /// Set the key prefix.
@@ -66,7 +57,7 @@ impl RedisGrantStore {
     /// Set the per-command timeout.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.redis.set_timeout(timeout);
         self
     }
 
@@ -75,11 +66,10 @@ impl RedisGrantStore {
     }
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, GrantStoreError> {
-        let mut connection = self.connection.clone();
-        tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut connection))
+        self.redis
+            .run(cmd)
             .await
-            .map_err(|_| GrantStoreError::Unavailable("timed out".to_owned()))?
-            .map_err(unavailable)
+            .map_err(GrantStoreError::Unavailable)
     }
 
     fn bounded(value: Option<Vec<u8>>) -> Result<Option<Vec<u8>>, GrantStoreError> {
@@ -102,24 +92,10 @@ impl GrantStore for RedisGrantStore {
         if value.len() > MAX_GRANT_VALUE_BYTES {
             return Err(GrantStoreError::TooLarge);
         }
-        if expires_at <= now {
-            return Ok(true);
-        }
-        let ttl_ms = (expires_at - now).saturating_mul(1000);
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(&key))
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl_ms);
-        let reply: Option<String> = self.run(cmd).await?;
-        match reply.as_deref() {
-            Some("OK") => Ok(true),
-            None => Ok(false),
-            Some(other) => Err(GrantStoreError::Unavailable(format!(
-                "unexpected reply {other:?}"
-            ))),
-        }
+        self.redis
+            .set_new_until(self.key(&key), value, now, expires_at)
+            .await
+            .map_err(GrantStoreError::Unavailable)
     }
 
     async fn take(&self, key: GrantKey<'_>, _now: u64) -> Result<Option<Vec<u8>>, GrantStoreError> {

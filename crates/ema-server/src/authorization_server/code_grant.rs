@@ -32,7 +32,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ema_jwt::mint::{AccessTokenGrant, AccessTokenMinter};
+use ema_jwt::mint::AccessTokenMinter;
 use ema_metadata::AuthorizationServerMetadataBuilder;
 use ema_types::{
     ErrorCode, Form, OneOrMany, ScopeSet, SecureRandom, SystemRandom, TokenResponse, urn,
@@ -42,22 +42,21 @@ use http::StatusCode;
 use super::{AuthorizationServerConfig, ResourceConfig};
 use crate::ConfigError;
 use crate::authorization_code::{
-    AuthorizationCodeConfig, AuthorizationEndpoint, AuthorizationGrants, Grant, ResourceRule,
-    UserAuthenticator,
+    AuthorizationCodeConfig, AuthorizationEndpoint, AuthorizationGrants, CodeGrantContext,
+    CodeGrantHandler, CodeTokenIssuer, Grant, RefreshGrantHandler, ResourceRule, UserAuthenticator,
+    refresh_scope, user_access_token,
 };
-use crate::client_auth::{AuthenticatedClient, ClientAuthContext, ClientRegistry, authenticate};
+use crate::client_auth::{AuthenticatedClient, ClientAuthContext, ClientRegistry};
 use crate::endpoint::{
     GrantHandler, HttpRequest, HttpResponse, Rejection, TokenEndpoint, json_response,
 };
 use crate::signing::SigningKeys;
 
+#[derive(Clone)]
 struct Inner {
     config: AuthorizationServerConfig,
-    code_config: AuthorizationCodeConfig,
+    code: CodeGrantContext,
     signing: SigningKeys,
-    registry: Arc<dyn ClientRegistry>,
-    client_auth: ClientAuthContext,
-    grants: AuthorizationGrants,
     rng: Arc<dyn SecureRandom>,
 }
 
@@ -71,8 +70,8 @@ impl fmt::Debug for CodeFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CodeFlow")
             .field("issuer", &self.inner.config.issuer)
-            .field("code_config", &self.inner.code_config)
-            .field("grants", &self.inner.grants)
+            .field("code_config", &self.inner.code.code_config)
+            .field("grants", &self.inner.code.grants)
             .finish_non_exhaustive()
     }
 }
@@ -109,11 +108,13 @@ impl CodeFlow {
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
-                code_config,
+                code: CodeGrantContext {
+                    registry,
+                    client_auth,
+                    grants,
+                    code_config,
+                },
                 signing,
-                registry,
-                client_auth,
-                grants,
                 rng: Arc::new(SystemRandom),
             }),
         })
@@ -125,13 +126,10 @@ impl CodeFlow {
     ///
     /// A lifetime out of range.
     pub fn with_code_ttl(self, secs: u64) -> Result<Self, ConfigError> {
-        let inner = self.into_inner();
-        let code_config = inner.code_config.with_code_ttl(secs)?;
+        let mut inner = self.into_inner();
+        inner.code.code_config = inner.code.code_config.with_code_ttl(secs)?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                code_config,
-                ..inner
-            }),
+            inner: Arc::new(inner),
         })
     }
 
@@ -146,24 +144,13 @@ impl CodeFlow {
     }
 
     fn into_inner(self) -> Inner {
-        match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => Inner {
-                config: shared.config.clone(),
-                code_config: shared.code_config.clone(),
-                signing: shared.signing.clone(),
-                registry: Arc::clone(&shared.registry),
-                client_auth: shared.client_auth.clone(),
-                grants: shared.grants.clone(),
-                rng: Arc::clone(&shared.rng),
-            },
-        }
+        Arc::try_unwrap(self.inner).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// The codes and refresh tokens.
     #[must_use]
     pub fn grants(&self) -> &AuthorizationGrants {
-        &self.inner.grants
+        &self.inner.code.grants
     }
 
     /// The authorization endpoint, asking `authenticator` about users.
@@ -172,25 +159,19 @@ impl CodeFlow {
         &self,
         authenticator: Arc<dyn UserAuthenticator>,
     ) -> AuthorizationEndpoint {
-        AuthorizationEndpoint::new(
-            self.inner.code_config.clone(),
-            Arc::clone(&self.inner.registry),
-            authenticator,
-            self.inner.grants.clone(),
-            Arc::clone(self.inner.client_auth.clock()),
-        )
+        self.inner.code.authorization_endpoint(authenticator)
     }
 
     /// The `authorization_code` grant handler.
     #[must_use]
     pub fn code_grant(&self) -> Arc<dyn GrantHandler> {
-        Arc::new(AsCodeGrant { flow: self.clone() })
+        Arc::new(CodeGrantHandler(self.clone()))
     }
 
     /// The `refresh_token` grant handler (for this grant's refresh tokens only).
     #[must_use]
     pub fn refresh_grant(&self) -> Arc<dyn GrantHandler> {
-        Arc::new(AsRefreshGrant { flow: self.clone() })
+        Arc::new(RefreshGrantHandler(self.clone()))
     }
 
     /// `endpoint` also serving `authorization_code` and `refresh_token` (next to the
@@ -230,32 +211,6 @@ impl CodeFlow {
                 urn::GRANT_TYPE_REFRESH_TOKEN,
                 urn::GRANT_TYPE_JWT_BEARER,
             ]))
-    }
-
-    fn now(&self) -> u64 {
-        self.inner.client_auth.clock().now_unix()
-    }
-
-    async fn client(
-        &self,
-        request: &HttpRequest,
-        form: &Form,
-        grant_type: &str,
-    ) -> Result<AuthenticatedClient, Rejection> {
-        let client = authenticate(
-            request,
-            form,
-            &*self.inner.registry,
-            &self.inner.client_auth,
-        )
-        .await?;
-        if !client.client.allows_grant(grant_type) {
-            return Err(Rejection::new(
-                ErrorCode::UnauthorizedClient,
-                format!("client is not registered for the {grant_type} grant"),
-            ));
-        }
-        Ok(client)
     }
 
     /// The served resource of a grant (AS-09: exactly one).
@@ -310,22 +265,14 @@ impl CodeFlow {
             Rejection::new(ErrorCode::ServerError, e.to_string())
                 .with_status(StatusCode::INTERNAL_SERVER_ERROR)
         };
-        let mut at = AccessTokenGrant::new(
-            grant.user.subject.clone(),
-            resource.resource.clone(),
-            grant.client_id.clone(),
-            scope.clone(),
-        );
-        at.auth_time = grant.user.auth_time;
-        at.acr = grant.user.acr.clone();
-        at.amr = grant.user.amr.clone();
+        let at = user_access_token(grant, resource.resource.clone(), scope.clone());
         let minter = AccessTokenMinter::new(
             self.inner.config.issuer.clone(),
             self.inner.signing.active(),
         )
         .with_ttl(self.inner.config.access_token_ttl)
         .map_err(server)?;
-        let clock = self.inner.client_auth.clock();
+        let clock = self.inner.code.client_auth.clock();
         let minted = minter
             .mint(at, &**clock, &*self.inner.rng)
             .map_err(server)?;
@@ -334,14 +281,20 @@ impl CodeFlow {
         body.refresh_token = refresh_token;
         Ok(json_response(StatusCode::OK, &body))
     }
+}
 
+#[async_trait]
+impl CodeTokenIssuer for CodeFlow {
     async fn redeem(&self, request: &HttpRequest, form: &Form) -> Result<HttpResponse, Rejection> {
         let client = self
+            .inner
+            .code
             .client(request, form, urn::GRANT_TYPE_AUTHORIZATION_CODE)
             .await?;
-        let now = self.now();
+        let now = self.inner.code.now();
         let grant = self
             .inner
+            .code
             .grants
             .redeem_code(form, &client.client_id, now)
             .await?;
@@ -350,7 +303,13 @@ impl CodeFlow {
         let refresh_token = if client.client.allows_grant(urn::GRANT_TYPE_REFRESH_TOKEN) {
             let mut kept = grant.clone();
             kept.scope = scope.clone();
-            Some(self.inner.grants.issue_refresh_token(&kept, now).await?)
+            Some(
+                self.inner
+                    .code
+                    .grants
+                    .issue_refresh_token(&kept, now)
+                    .await?,
+            )
         } else {
             None
         };
@@ -364,63 +323,26 @@ impl CodeFlow {
 
     async fn refresh(&self, request: &HttpRequest, form: &Form) -> Result<HttpResponse, Rejection> {
         let client = self
+            .inner
+            .code
             .client(request, form, urn::GRANT_TYPE_REFRESH_TOKEN)
             .await?;
-        let presented = form.required("refresh_token")?;
-        let asked = match form.optional("scope")? {
-            Some(s) => Some(
-                ScopeSet::parse(s)
-                    .map_err(|_| Rejection::new(ErrorCode::InvalidScope, "malformed scope"))?,
-            ),
-            None => None,
-        };
-        let now = self.now();
-        let grant = self
+        let now = self.inner.code.now();
+        let (grant, asked) = self
             .inner
-            .grants
-            .rotate_refresh_token(presented, &client.client_id, now)
+            .code
+            .rotate_presented_refresh_token(form, &client.client_id, now)
             .await?;
         let resource = self.resource(&grant)?;
-        let scope = match asked {
-            Some(asked) if !asked.is_subset(&grant.scope) || asked.is_empty() => {
-                return Err(Rejection::new(
-                    ErrorCode::InvalidScope,
-                    "refresh asks for scopes beyond the original grant",
-                ));
-            }
-            Some(asked) => asked,
-            None => grant.scope.clone(),
-        };
-        let refresh_token = self.inner.grants.issue_refresh_token(&grant, now).await?;
+        // AS-07: never an access token without scope.
+        let scope = refresh_scope(asked, &grant.scope, false)?;
+        let refresh_token = self
+            .inner
+            .code
+            .grants
+            .issue_refresh_token(&grant, now)
+            .await?;
         tracing::info!(client_id = %client.client_id, "refresh token rotated");
         self.respond(&grant, resource, scope, Some(refresh_token))
-    }
-}
-
-struct AsCodeGrant {
-    flow: CodeFlow,
-}
-
-#[async_trait]
-impl GrantHandler for AsCodeGrant {
-    async fn handle(&self, request: &HttpRequest, form: &Form) -> HttpResponse {
-        self.flow
-            .redeem(request, form)
-            .await
-            .unwrap_or_else(Rejection::into_response)
-    }
-}
-
-struct AsRefreshGrant {
-    flow: CodeFlow,
-}
-
-#[async_trait]
-impl GrantHandler for AsRefreshGrant {
-    async fn handle(&self, request: &HttpRequest, form: &Form) -> HttpResponse {
-        self.flow
-            .refresh(request, form)
-            .await
-            .unwrap_or_else(Rejection::into_response)
     }
 }

@@ -96,7 +96,7 @@ pub use config::{
 pub use subject::{Principal, SubjectError, SubjectResolver, TrustedSubjectResolver};
 
 use crate::ConfigError;
-use crate::audit::{AuditDecision, AuditEvent, AuditRole, AuditSink};
+use crate::audit::{AuditEvent, AuditRole, AuditSink};
 use crate::client_auth::{AuthenticatedClient, ClientAuthContext, ClientRegistry, authenticate};
 use crate::endpoint::{GrantHandler, HttpRequest, HttpResponse, Rejection, json_response};
 use crate::keys::KeySource;
@@ -274,21 +274,7 @@ impl JwtBearerGrant {
             self.clock.now_unix(),
         );
         let result = self.run_checklist(request, form, &mut trail).await;
-        match &result {
-            Ok(_) => {
-                trail.decision = AuditDecision::Granted;
-                trail.reason = "granted".to_owned();
-            }
-            Err(rejection) => {
-                trail.decision = AuditDecision::Denied;
-                trail.granted_scope = None;
-                trail.error = Some(rejection.code.as_str().to_owned());
-                if trail.reason.is_empty() {
-                    trail.reason = rejection.code.as_str().to_owned();
-                }
-            }
-        }
-        crate::audit::emit(sink.as_ref(), &trail);
+        crate::audit::emit_decision(sink.as_ref(), &mut trail, &result);
         result
     }
 

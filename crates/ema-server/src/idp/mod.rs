@@ -69,7 +69,7 @@ use ema_types::{
 };
 use http::StatusCode;
 
-use crate::audit::{AuditDecision, AuditEvent, AuditRole, AuditSink};
+use crate::audit::{AuditEvent, AuditRole, AuditSink};
 use crate::client_auth::{
     AuthenticatedClient, ClientAuthContext, ClientAuthMethod, ClientRegistry, authenticate,
 };
@@ -511,21 +511,7 @@ impl GrantHandler for TokenExchangeGrant {
         let now = self.client_auth.clock().now_unix();
         let mut trail = AuditEvent::new(AuditRole::Idp, self.config.issuer.as_str(), now);
         let result = self.exchange(request, form, &mut trail).await;
-        match &result {
-            Ok(_) => {
-                trail.decision = AuditDecision::Granted;
-                trail.reason = "granted".to_owned();
-            }
-            Err(rejection) => {
-                trail.decision = AuditDecision::Denied;
-                trail.granted_scope = None;
-                trail.error = Some(rejection.code.as_str().to_owned());
-                if trail.reason.is_empty() {
-                    trail.reason = rejection.code.as_str().to_owned();
-                }
-            }
-        }
-        crate::audit::emit(sink.as_ref(), &trail);
+        crate::audit::emit_decision(sink.as_ref(), &mut trail, &result);
         match result {
             Ok(response) => response,
             Err(rejection) => rejection.into_response(),

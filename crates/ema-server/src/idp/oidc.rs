@@ -92,9 +92,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ema_jwt::KeySet;
-use ema_jwt::mint::{
-    AccessTokenGrant, AccessTokenMinter, ID_TOKEN_DEFAULT_TTL_SECS, IdTokenGrant, IdTokenMinter,
-};
+use ema_jwt::mint::{AccessTokenMinter, ID_TOKEN_DEFAULT_TTL_SECS, IdTokenGrant, IdTokenMinter};
 use ema_metadata::AuthorizationServerMetadata;
 use ema_types::{
     ClientId, ErrorCode, Form, Issuer, Resource, ScopeSet, Secret, SecureRandom, SystemRandom,
@@ -105,10 +103,11 @@ use http::StatusCode;
 use super::{RefreshTokenValidator, SubjectContext, SubjectTokenError};
 use crate::ConfigError;
 use crate::authorization_code::{
-    AuthorizationCodeConfig, AuthorizationEndpoint, AuthorizationGrants, Grant, GrantStore,
-    MemoryGrantStore, ResourceRule, UserAuthenticator,
+    AuthorizationCodeConfig, AuthorizationEndpoint, AuthorizationGrants, CodeGrantContext,
+    CodeGrantHandler, CodeTokenIssuer, Grant, GrantStore, MemoryGrantStore, RefreshGrantHandler,
+    ResourceRule, UserAuthenticator, refresh_scope, user_access_token,
 };
-use crate::client_auth::{AuthenticatedClient, ClientAuthContext, ClientRegistry, authenticate};
+use crate::client_auth::{ClientAuthContext, ClientRegistry};
 use crate::endpoint::{
     GrantHandler, HttpRequest, HttpResponse, Rejection, TokenEndpoint, json_response,
 };
@@ -126,10 +125,7 @@ pub const SCOPE_OFFLINE_ACCESS: &str = "offline_access";
 struct Inner {
     issuer: Issuer,
     signing: SigningKeys,
-    registry: Arc<dyn ClientRegistry>,
-    client_auth: ClientAuthContext,
-    grants: AuthorizationGrants,
-    code_config: AuthorizationCodeConfig,
+    code: CodeGrantContext,
     id_token_ttl: u64,
     access_token_ttl: u64,
     access_token_audience: Resource,
@@ -146,8 +142,8 @@ impl fmt::Debug for OidcProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OidcProvider")
             .field("issuer", &self.inner.issuer)
-            .field("code_config", &self.inner.code_config)
-            .field("grants", &self.inner.grants)
+            .field("code_config", &self.inner.code.code_config)
+            .field("grants", &self.inner.code.grants)
             .field("id_token_ttl", &self.inner.id_token_ttl)
             .field("access_token_ttl", &self.inner.access_token_ttl)
             .finish_non_exhaustive()
@@ -262,10 +258,12 @@ impl OidcProviderBuilder {
             inner: Arc::new(Inner {
                 issuer: self.issuer,
                 signing: self.signing,
-                registry: self.registry,
-                client_auth: self.client_auth,
-                grants,
-                code_config,
+                code: CodeGrantContext {
+                    registry: self.registry,
+                    client_auth: self.client_auth,
+                    grants,
+                    code_config,
+                },
                 id_token_ttl: self.id_token_ttl,
                 access_token_ttl: self.access_token_ttl,
                 access_token_audience,
@@ -312,7 +310,7 @@ impl OidcProvider {
     /// The codes and refresh tokens.
     #[must_use]
     pub fn grants(&self) -> &AuthorizationGrants {
-        &self.inner.grants
+        &self.inner.code.grants
     }
 
     /// The authorization endpoint, asking `authenticator` about users.
@@ -321,29 +319,19 @@ impl OidcProvider {
         &self,
         authenticator: Arc<dyn UserAuthenticator>,
     ) -> AuthorizationEndpoint {
-        AuthorizationEndpoint::new(
-            self.inner.code_config.clone(),
-            Arc::clone(&self.inner.registry),
-            authenticator,
-            self.inner.grants.clone(),
-            Arc::clone(self.inner.client_auth.clock()),
-        )
+        self.inner.code.authorization_endpoint(authenticator)
     }
 
     /// The `authorization_code` grant handler.
     #[must_use]
     pub fn code_grant(&self) -> Arc<dyn GrantHandler> {
-        Arc::new(OidcCodeGrant {
-            provider: self.clone(),
-        })
+        Arc::new(CodeGrantHandler(self.clone()))
     }
 
     /// The `refresh_token` grant handler.
     #[must_use]
     pub fn refresh_grant(&self) -> Arc<dyn GrantHandler> {
-        Arc::new(OidcRefreshGrant {
-            provider: self.clone(),
-        })
+        Arc::new(RefreshGrantHandler(self.clone()))
     }
 
     /// A token endpoint serving `authorization_code` and `refresh_token`; add the token
@@ -412,7 +400,7 @@ impl OidcProvider {
             &["client_secret_basic", "client_secret_post"],
         );
         base.authorization_response_iss_parameter_supported = Some(true);
-        if let Some(scopes) = self.inner.code_config.scopes_supported() {
+        if let Some(scopes) = self.inner.code.code_config.scopes_supported() {
             base.scopes_supported = scopes.iter().map(|s| s.as_str().to_owned()).collect();
         }
         add(&mut base.subject_types_supported, &["public"]);
@@ -437,32 +425,6 @@ impl OidcProvider {
         base
     }
 
-    fn now(&self) -> u64 {
-        self.inner.client_auth.clock().now_unix()
-    }
-
-    async fn client(
-        &self,
-        request: &HttpRequest,
-        form: &Form,
-        grant_type: &str,
-    ) -> Result<AuthenticatedClient, Rejection> {
-        let client = authenticate(
-            request,
-            form,
-            &*self.inner.registry,
-            &self.inner.client_auth,
-        )
-        .await?;
-        if !client.client.allows_grant(grant_type) {
-            return Err(Rejection::new(
-                ErrorCode::UnauthorizedClient,
-                format!("client is not registered for the {grant_type} grant"),
-            ));
-        }
-        Ok(client)
-    }
-
     /// The token response for `grant` with `scope` (a subset of the grant's).
     fn respond(
         &self,
@@ -471,7 +433,7 @@ impl OidcProvider {
         nonce: Option<String>,
         refresh_token: Option<Secret>,
     ) -> Result<HttpResponse, Rejection> {
-        let clock = self.inner.client_auth.clock();
+        let clock = self.inner.code.client_auth.clock();
         let key = self.inner.signing.active();
         let server = |e: ema_jwt::Error| Rejection::new(ErrorCode::ServerError, e.to_string());
         let mut id = IdTokenGrant::new(grant.user.subject.clone(), grant.client_id.clone());
@@ -485,15 +447,11 @@ impl OidcProvider {
             .map_err(server)?
             .mint(id, &**clock, &*self.inner.rng)
             .map_err(server)?;
-        let mut at = AccessTokenGrant::new(
-            grant.user.subject.clone(),
+        let at = user_access_token(
+            grant,
             self.inner.access_token_audience.clone(),
-            grant.client_id.clone(),
             scope.clone(),
         );
-        at.auth_time = grant.user.auth_time;
-        at.acr = grant.user.acr.clone();
-        at.amr = grant.user.amr.clone();
         let minter = AccessTokenMinter::new(self.inner.issuer.clone(), key)
             .with_ttl(self.inner.access_token_ttl)
             .map_err(server)?;
@@ -505,19 +463,31 @@ impl OidcProvider {
         body.refresh_token = refresh_token;
         Ok(json_response(StatusCode::OK, &body))
     }
+}
 
+#[async_trait]
+impl CodeTokenIssuer for OidcProvider {
     async fn redeem(&self, request: &HttpRequest, form: &Form) -> Result<HttpResponse, Rejection> {
         let client = self
+            .inner
+            .code
             .client(request, form, urn::GRANT_TYPE_AUTHORIZATION_CODE)
             .await?;
-        let now = self.now();
+        let now = self.inner.code.now();
         let grant = self
             .inner
+            .code
             .grants
             .redeem_code(form, &client.client_id, now)
             .await?;
         let refresh_token = if grant.scope.contains(SCOPE_OFFLINE_ACCESS) {
-            Some(self.inner.grants.issue_refresh_token(&grant, now).await?)
+            Some(
+                self.inner
+                    .code
+                    .grants
+                    .issue_refresh_token(&grant, now)
+                    .await?,
+            )
         } else {
             None
         };
@@ -532,65 +502,27 @@ impl OidcProvider {
 
     async fn refresh(&self, request: &HttpRequest, form: &Form) -> Result<HttpResponse, Rejection> {
         let client = self
+            .inner
+            .code
             .client(request, form, urn::GRANT_TYPE_AUTHORIZATION_CODE)
             .await?;
-        let presented = form.required("refresh_token")?;
-        let asked = match form.optional("scope")? {
-            Some(s) => Some(
-                ScopeSet::parse(s)
-                    .map_err(|_| Rejection::new(ErrorCode::InvalidScope, "malformed scope"))?,
-            ),
-            None => None,
-        };
-        let now = self.now();
-        let grant = self
+        let now = self.inner.code.now();
+        let (grant, asked) = self
             .inner
-            .grants
-            .rotate_refresh_token(presented, &client.client_id, now)
+            .code
+            .rotate_presented_refresh_token(form, &client.client_id, now)
             .await?;
         // RFC 6749 §6: a narrower scope may be asked for; the new refresh token keeps the
         // original grant.
-        let scope = match asked {
-            Some(asked) if !asked.is_subset(&grant.scope) => {
-                return Err(Rejection::new(
-                    ErrorCode::InvalidScope,
-                    "refresh asks for scopes beyond the original grant",
-                ));
-            }
-            Some(asked) => asked,
-            None => grant.scope.clone(),
-        };
-        let refresh_token = self.inner.grants.issue_refresh_token(&grant, now).await?;
+        let scope = refresh_scope(asked, &grant.scope, true)?;
+        let refresh_token = self
+            .inner
+            .code
+            .grants
+            .issue_refresh_token(&grant, now)
+            .await?;
         tracing::info!(client_id = %client.client_id, "refresh token rotated");
         self.respond(&grant, scope, None, Some(refresh_token))
-    }
-}
-
-struct OidcCodeGrant {
-    provider: OidcProvider,
-}
-
-#[async_trait]
-impl GrantHandler for OidcCodeGrant {
-    async fn handle(&self, request: &HttpRequest, form: &Form) -> HttpResponse {
-        self.provider
-            .redeem(request, form)
-            .await
-            .unwrap_or_else(Rejection::into_response)
-    }
-}
-
-struct OidcRefreshGrant {
-    provider: OidcProvider,
-}
-
-#[async_trait]
-impl GrantHandler for OidcRefreshGrant {
-    async fn handle(&self, request: &HttpRequest, form: &Form) -> HttpResponse {
-        self.provider
-            .refresh(request, form)
-            .await
-            .unwrap_or_else(Rejection::into_response)
     }
 }
 
@@ -628,8 +560,9 @@ impl RefreshTokenValidator for OwnRefreshTokens {
         let grant = self
             .provider
             .inner
+            .code
             .grants
-            .inspect_refresh_token(token.expose(), client_id, self.provider.now())
+            .inspect_refresh_token(token.expose(), client_id, self.provider.inner.code.now())
             .await
             .map_err(|r| SubjectTokenError(r.log_reason))?;
         let mut user = SubjectContext::new(grant.user.subject);

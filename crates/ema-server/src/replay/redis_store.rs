@@ -4,9 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 
 use super::{ReplayError, ReplayKey, ReplayStore};
+use crate::redis_connection::RedisConnection;
 
 /// A [`ReplayStore`] on Redis: `SET <key> 1 NX PX <ms until expiry>`, atomic on the server,
 /// so any number of AS instances share one replay set (AS-11).
@@ -22,16 +22,15 @@ use super::{ReplayError, ReplayKey, ReplayStore};
 /// command is bounded by a timeout (default 1 s).
 #[derive(Clone)]
 pub struct RedisReplayStore {
-    connection: ConnectionManager,
+    redis: RedisConnection,
     prefix: String,
-    timeout: Duration,
 }
 
 impl fmt::Debug for RedisReplayStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisReplayStore")
             .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.redis.timeout())
             .finish_non_exhaustive()
     }
 }
@@ -42,19 +41,15 @@ impl RedisReplayStore {
 
     /// Connect to `url` (`redis://host:port/db`, `rediss://…`), with the default prefix.
     pub async fn connect(url: &str) -> Result<Self, ReplayError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let connection = ConnectionManager::new(client).await.map_err(unavailable)?;
-        Ok(Self::new(connection))
-    }
-
-    /// A store over a connection manager. Private: no `redis` type is part of the public API,
-    /// so a `redis` major release never forces one of ours.
-    fn new(connection: ConnectionManager) -> Self {
-        Self {
-            connection,
+        // No `redis` type is part of the public API, so a `redis` major release never
+        // forces one of ours.
+        let redis = RedisConnection::connect(url)
+            .await
+            .map_err(ReplayError::Unavailable)?;
+        Ok(Self {
+            redis,
             prefix: Self::DEFAULT_PREFIX.to_owned(),
-            timeout: Duration::from_secs(1),
-        }
+        })
     }
 
     /// Set the key prefix (to share one Redis database between deployments).
@@ -67,7 +62,7 @@ impl RedisReplayStore {
     /// Set the per-command timeout.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.redis.set_timeout(timeout);
         self
     }
 
@@ -83,10 +78,6 @@ impl RedisReplayStore {
     }
 }
 
-fn unavailable(e: impl fmt::Display) -> ReplayError {
-    ReplayError::Unavailable(e.to_string())
-}
-
 #[async_trait]
 impl ReplayStore for RedisReplayStore {
     async fn reserve(
@@ -95,30 +86,9 @@ impl ReplayStore for RedisReplayStore {
         now: u64,
         expires_at: u64,
     ) -> Result<bool, ReplayError> {
-        if expires_at <= now {
-            return Ok(true);
-        }
-        let ttl_ms = (expires_at - now).saturating_mul(1000);
-        let mut connection = self.connection.clone();
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(&key))
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl_ms);
-        let reply = tokio::time::timeout(
-            self.timeout,
-            cmd.query_async::<Option<String>>(&mut connection),
-        )
-        .await
-        .map_err(|_| ReplayError::Unavailable("timed out".to_owned()))?
-        .map_err(unavailable)?;
-        match reply.as_deref() {
-            Some("OK") => Ok(true),
-            None => Ok(false),
-            Some(other) => Err(ReplayError::Unavailable(format!(
-                "unexpected reply {other:?}"
-            ))),
-        }
+        self.redis
+            .set_new_until(self.key(&key), 1, now, expires_at)
+            .await
+            .map_err(ReplayError::Unavailable)
     }
 }
