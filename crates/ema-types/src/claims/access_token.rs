@@ -78,3 +78,8 @@ impl AccessTokenClaims {
         }
     }
 }
+
+super::from_object::from_claims_object!(AccessTokenClaims {
+    required: [iss, sub, aud, client_id, iat, exp, jti],
+    optional: [scope, nbf, auth_time, acr, amr, cnf],
+});

@@ -54,3 +54,8 @@ impl ClientAssertionClaims {
         }
     }
 }
+
+super::from_object::from_claims_object!(ClientAssertionClaims {
+    required: [iss, sub, aud, jti, exp],
+    optional: [iat, nbf],
+});

@@ -113,6 +113,26 @@ impl IdJagClaims {
     }
 }
 
+super::from_object::from_claims_object!(IdJagClaims {
+    required: [iss, sub, aud, client_id, jti, iat, exp],
+    optional: [
+        nbf,
+        resource,
+        scope,
+        auth_time,
+        acr,
+        amr,
+        email,
+        tenant,
+        aud_tenant,
+        aud_sub,
+        sub_id,
+        cnf,
+        authorization_details,
+        act
+    ],
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,3 +76,8 @@ impl IdTokenClaims {
         }
     }
 }
+
+super::from_object::from_claims_object!(IdTokenClaims {
+    required: [iss, sub, aud, exp, iat],
+    optional: [nbf, nonce, auth_time, acr, amr, azp, email, jti],
+});

@@ -7,12 +7,14 @@
 mod access_token;
 mod client_assertion;
 mod confirmation;
+mod from_object;
 mod id_jag;
 mod id_token;
 
 pub use access_token::AccessTokenClaims;
 pub use client_assertion::ClientAssertionClaims;
 pub use confirmation::{Confirmation, SubjectIdentifier};
+pub use from_object::FromClaimsObject;
 pub use id_jag::IdJagClaims;
 pub use id_token::IdTokenClaims;
 
