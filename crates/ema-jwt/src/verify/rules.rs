@@ -7,6 +7,7 @@ use crate::error::ErrorKind;
 use crate::header::Header;
 use crate::key::{KeySet, VerifyingKey};
 use ema_types::ScopeSet;
+use ema_types::claims::FromClaimsObject;
 
 /// Default clock skew `S` (JWT-06).
 pub const DEFAULT_SKEW_SECS: u64 = 60;
@@ -222,10 +223,8 @@ pub(crate) fn checked_lifetime(secs: u64, max: u64, what: &'static str) -> Resul
 }
 
 /// Turn a shape-checked claims object into its typed form.
-pub(crate) fn into_typed<C: serde::de::DeserializeOwned>(
-    claims: Map<String, Value>,
-) -> Result<C, ErrorKind> {
-    serde_json::from_value(Value::Object(claims)).map_err(|_| ErrorKind::InvalidClaim("claims"))
+pub(crate) fn into_typed<C: FromClaimsObject>(claims: Map<String, Value>) -> Result<C, ErrorKind> {
+    C::from_claims_object(claims).map_err(|_| ErrorKind::InvalidClaim("claims"))
 }
 
 #[cfg(test)]
