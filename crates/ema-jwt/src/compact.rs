@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, Segment};
-use crate::header::Header;
+use crate::header::{Header, HeaderMembers};
 use crate::{b64, json};
 
 /// Default cap on a token's size: 16 KiB (JWT-11).
@@ -37,8 +37,8 @@ impl std::fmt::Debug for UnverifiedJws<'_> {
 impl<'a> UnverifiedJws<'a> {
     /// Decode `token`, refusing anything over `max_bytes`.
     pub fn decode(token: &'a str, max_bytes: usize) -> Result<Self, ErrorKind> {
-        Self::decode_with(token, max_bytes, |map| {
-            Header::from_object(map).map(|h| (h, ()))
+        Self::decode_with(token, max_bytes, |members| {
+            Header::from_members(members).map(|h| (h, ()))
         })
         .map(|(jws, ())| jws)
     }
@@ -51,13 +51,13 @@ impl<'a> UnverifiedJws<'a> {
         token: &'a str,
         max_bytes: usize,
     ) -> Result<(Self, Option<Value>), ErrorKind> {
-        Self::decode_with(token, max_bytes, Header::from_object_allowing_proof_key)
+        Self::decode_with(token, max_bytes, Header::from_members_allowing_proof_key)
     }
 
     fn decode_with<X>(
         token: &'a str,
         max_bytes: usize,
-        read_header: impl FnOnce(&Map<String, Value>) -> Result<(Header, X), ErrorKind>,
+        read_header: impl FnOnce(HeaderMembers) -> Result<(Header, X), ErrorKind>,
     ) -> Result<(Self, X), ErrorKind> {
         if token.len() > max_bytes {
             return Err(ErrorKind::TooLarge {
@@ -84,7 +84,7 @@ impl<'a> UnverifiedJws<'a> {
             return Err(ErrorKind::EmptySegment(Segment::Header));
         }
         let header_bytes = b64::decode(h).ok_or(ErrorKind::InvalidBase64(Segment::Header))?;
-        let (header, extra) = read_header(&json::parse_object(&header_bytes, Segment::Header)?)?;
+        let (header, extra) = read_header(HeaderMembers::parse(&header_bytes)?)?;
         if p.is_empty() {
             return Err(ErrorKind::EmptySegment(Segment::Payload));
         }

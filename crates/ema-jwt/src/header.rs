@@ -1,9 +1,10 @@
 //! The JOSE protected header, read strictly (JWT-01..JWT-05).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::Algorithm;
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, Segment};
+use crate::json;
 
 /// Header parameters that embed or point to keys. Keys are never taken from a token
 /// (RFC 8725 §3.10, AS-18); a token carrying any of these is rejected outright.
@@ -45,10 +46,10 @@ impl Header {
         }
     }
 
-    /// Read a header from its parsed JSON object. Every key-bearing parameter (`jwk`, `jku`,
-    /// `x5u`, `x5c`) is refused: this is the path of every token kind but DPoP proofs.
-    pub(crate) fn from_object(map: &Map<String, Value>) -> Result<Self, ErrorKind> {
-        Self::read(map, &KEY_BEARING)
+    /// Read a header from its members. Every key-bearing parameter (`jwk`, `jku`, `x5u`,
+    /// `x5c`) is refused: this is the path of every token kind but DPoP proofs.
+    pub(crate) fn from_members(members: HeaderMembers) -> Result<Self, ErrorKind> {
+        Self::read(members, &KEY_BEARING)
     }
 
     /// Read the header of an RFC 9449 DPoP proof: as [`Header::from_object`], except that an
@@ -59,21 +60,23 @@ impl Header {
     /// The returned value is the raw `jwk` member, not yet checked to be an object or a public
     /// key.
     #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
-    pub(crate) fn from_object_allowing_proof_key(
-        map: &Map<String, Value>,
+    pub(crate) fn from_members_allowing_proof_key(
+        mut members: HeaderMembers,
     ) -> Result<(Self, Option<Value>), ErrorKind> {
-        let header = Self::read(map, &PROOF_KEY_BEARING)?;
-        Ok((header, map.get("jwk").cloned()))
+        // `jwk` is not among the parameters refused on this path.
+        let jwk = members.take("jwk");
+        let header = Self::read(members, &PROOF_KEY_BEARING)?;
+        Ok((header, jwk))
     }
 
-    fn read(map: &Map<String, Value>, refused: &[&'static str]) -> Result<Self, ErrorKind> {
+    fn read(mut map: HeaderMembers, refused: &[&'static str]) -> Result<Self, ErrorKind> {
         let alg = match map.get("alg") {
             None => return Err(ErrorKind::MissingAlgorithm),
             Some(Value::String(s)) => Algorithm::from_header(s)?,
             Some(_) => return Err(ErrorKind::InvalidHeader("alg")),
         };
         for &name in refused {
-            if map.contains_key(name) {
+            if map.contains(name) {
                 return Err(ErrorKind::EmbeddedKey(name));
             }
         }
@@ -91,16 +94,16 @@ impl Header {
         }
         Ok(Self {
             alg,
-            typ: optional_string(map, "typ")?,
-            kid: optional_string(map, "kid")?,
-            cty: optional_string(map, "cty")?,
+            typ: optional_string(&mut map, "typ")?,
+            kid: optional_string(&mut map, "kid")?,
+            cty: optional_string(&mut map, "cty")?,
         })
     }
 
     /// The JSON form written into minted tokens (members in a fixed order).
     #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
     pub(crate) fn to_json(&self) -> Result<Vec<u8>, ErrorKind> {
-        let mut map = Map::new();
+        let mut map = serde_json::Map::new();
         map.insert("alg".into(), Value::String(self.alg.as_str().into()));
         if let Some(typ) = &self.typ {
             map.insert("typ".into(), Value::String(typ.clone()));
@@ -116,24 +119,70 @@ impl Header {
 }
 
 fn optional_string(
-    map: &Map<String, Value>,
+    map: &mut HeaderMembers,
     name: &'static str,
 ) -> Result<Option<String>, ErrorKind> {
-    match map.get(name) {
+    match map.take(name) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(ErrorKind::InvalidHeader(name)),
+    }
+}
+
+/// The header members [`Header`]'s rules read; every other member is only checked (duplicate
+/// names refused at any depth) and dropped, never built.
+const READ: [&str; 9] = [
+    "alg", "typ", "kid", "cty", "crit", "jwk", "jku", "x5u", "x5c",
+];
+
+/// The members of a protected header that [`Header`] reads, by name.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderMembers([Option<Value>; READ.len()]);
+
+impl HeaderMembers {
+    /// Parse the decoded header segment: a JSON object, strictly (JWT-11).
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, ErrorKind> {
+        json::parse_object_picking(bytes, Segment::Header, &READ).map(Self)
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        let i = READ.iter().position(|n| *n == name)?;
+        self.0.get(i)?.as_ref()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        let i = READ.iter().position(|n| *n == name)?;
+        self.0.get_mut(i)?.take()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, json};
+
+    fn members(map: &Map<String, Value>) -> HeaderMembers {
+        HeaderMembers(READ.map(|name| map.get(name).cloned()))
+    }
+
+    fn from_object(map: &Map<String, Value>) -> Result<Header, ErrorKind> {
+        Header::from_members(members(map))
+    }
+
+    #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+    fn from_object_allowing_proof_key(
+        map: &Map<String, Value>,
+    ) -> Result<(Header, Option<Value>), ErrorKind> {
+        Header::from_members_allowing_proof_key(members(map))
+    }
 
     fn read(v: Value) -> Result<Header, ErrorKind> {
         match v {
-            Value::Object(m) => Header::from_object(&m),
+            Value::Object(m) => from_object(&m),
             _ => unreachable!(),
         }
     }
@@ -178,7 +227,7 @@ mod tests {
             let mut m = Map::new();
             m.insert("alg".into(), json!("ES256"));
             m.insert(name.into(), json!("https://attacker.example/jwks"));
-            assert_eq!(Header::from_object(&m), Err(ErrorKind::EmbeddedKey(name)));
+            assert_eq!(from_object(&m), Err(ErrorKind::EmbeddedKey(name)));
         }
     }
 
@@ -190,28 +239,28 @@ mod tests {
             _ => unreachable!(),
         };
         // The ordinary path still refuses it.
-        assert_eq!(Header::from_object(&m), Err(ErrorKind::EmbeddedKey("jwk")));
-        let (h, jwk) = Header::from_object_allowing_proof_key(&m).unwrap();
+        assert_eq!(from_object(&m), Err(ErrorKind::EmbeddedKey("jwk")));
+        let (h, jwk) = from_object_allowing_proof_key(&m).unwrap();
         assert_eq!(h.typ.as_deref(), Some("dpop+jwt"));
         assert_eq!(jwk, Some(json!({"kty":"EC"})));
         for name in PROOF_KEY_BEARING {
             let mut m = m.clone();
             m.insert(name.into(), json!("https://attacker.example/jwks"));
             assert_eq!(
-                Header::from_object_allowing_proof_key(&m),
+                from_object_allowing_proof_key(&m),
                 Err(ErrorKind::EmbeddedKey(name))
             );
         }
         let mut none = m.clone();
         none.insert("alg".into(), json!("none"));
         assert_eq!(
-            Header::from_object_allowing_proof_key(&none),
+            from_object_allowing_proof_key(&none),
             Err(ErrorKind::UnsecuredJwt)
         );
         let mut crit = m;
         crit.insert("crit".into(), json!(["b64"]));
         assert_eq!(
-            Header::from_object_allowing_proof_key(&crit),
+            from_object_allowing_proof_key(&crit),
             Err(ErrorKind::UnsupportedCritical("b64".into()))
         );
     }

@@ -3,9 +3,12 @@
 //! `serde_json` keeps the last of two equal names; a JOSE library must not, or a token could
 //! show one `iss` to one parser and another to the next (RFC 7519 §4, RFC 7515 §5.2).
 
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, Segment};
@@ -15,23 +18,198 @@ pub(crate) fn parse_object(
     bytes: &[u8],
     segment: Segment,
 ) -> Result<Map<String, Value>, ErrorKind> {
+    match parse_with(bytes, segment, StrictValue)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(ErrorKind::InvalidJson(segment)),
+    }
+}
+
+/// Parse `bytes` as a JSON object as strictly as [`parse_object`], keeping only the members
+/// named in `names` (in that order): the others are checked and dropped, never built.
+pub(crate) fn parse_object_picking<const N: usize>(
+    bytes: &[u8],
+    segment: Segment,
+    names: &[&'static str; N],
+) -> Result<[Option<Value>; N], ErrorKind> {
+    parse_with(bytes, segment, Picking { names })
+}
+
+fn parse_with<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    segment: Segment,
+    seed: S,
+) -> Result<S::Value, ErrorKind> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = StrictValue
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v));
-    match value {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ErrorKind::InvalidJson(segment)),
-        Err(e) => {
-            let msg = e.to_string();
-            match msg.strip_prefix(DUPLICATE_PREFIX) {
-                Some(rest) => Err(ErrorKind::DuplicateMember {
-                    segment,
-                    name: ErrorKind::echo(rest.split('\u{0}').next().unwrap_or_default()),
-                }),
-                None => Err(ErrorKind::InvalidJson(segment)),
+    let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix(DUPLICATE_PREFIX) {
+            Some(rest) => ErrorKind::DuplicateMember {
+                segment,
+                name: ErrorKind::echo(rest.split('\u{0}').next().unwrap_or_default()),
+            },
+            None => ErrorKind::InvalidJson(segment),
+        }
+    })
+}
+
+fn duplicate<E: de::Error>(name: &str) -> E {
+    // The NUL separates the name from serde_json's position suffix.
+    E::custom(format_args!("{DUPLICATE_PREFIX}{name}\u{0}"))
+}
+
+/// Names already seen in one object: a short list, then a set, so that an object of many
+/// members costs `n log n` comparisons, not `n²`.
+#[derive(Default)]
+struct SeenNames<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: BTreeSet<Cow<'de, str>>,
+}
+
+/// Members compared linearly before [`SeenNames`] switches to a set.
+const FEW_NAMES: usize = 16;
+
+impl<'de> SeenNames<'de> {
+    /// Records `name`; `false` when it was already seen.
+    fn insert(&mut self, name: Cow<'de, str>) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&name) {
+                return false;
+            }
+            if self.few.len() < FEW_NAMES {
+                self.few.push(name);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(name)
+    }
+}
+
+/// A member name, borrowed from the input when it has no escapes.
+struct Name;
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// The members of one object named in `names`, the others checked by [`StrictIgnored`].
+struct Picking<'n, const N: usize> {
+    names: &'n [&'static str; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for Picking<'_, N> {
+    type Value = [Option<Value>; N];
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for Picking<'_, N> {
+    type Value = [Option<Value>; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut picked = [const { None }; N];
+        let mut seen = SeenNames::default();
+        while let Some(name) = map.next_key_seed(Name)? {
+            let slot = self.names.iter().position(|n| *n == name);
+            if !seen.insert(name.clone()) {
+                return Err(duplicate(&name));
+            }
+            match slot.and_then(|i| picked.get_mut(i)) {
+                Some(slot) => *slot = Some(map.next_value_seed(StrictValue)?),
+                None => map.next_value_seed(StrictIgnored)?,
             }
         }
+        Ok(picked)
+    }
+}
+
+/// Any JSON value, checked for duplicate member names at every depth and dropped.
+struct StrictIgnored;
+
+impl<'de> DeserializeSeed<'de> for StrictIgnored {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictIgnored {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(StrictIgnored)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = SeenNames::default();
+        while let Some(name) = map.next_key_seed(Name)? {
+            if !seen.insert(name.clone()) {
+                return Err(duplicate(&name));
+            }
+            map.next_value_seed(StrictIgnored)?;
+        }
+        Ok(())
     }
 }
 
@@ -97,14 +275,13 @@ impl<'de> Visitor<'de> for StrictValue {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                // The NUL separates the name from serde_json's position suffix.
-                return Err(de::Error::custom(format_args!(
-                    "{DUPLICATE_PREFIX}{key}\u{0}"
-                )));
+            // One search of the map per member: the entry tells whether the name repeats.
+            match out.entry(key) {
+                Entry::Occupied(seen) => return Err(duplicate(seen.key())),
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(StrictValue)?);
+                }
             }
-            let value = map.next_value_seed(StrictValue)?;
-            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
@@ -142,6 +319,42 @@ mod tests {
             parse_object(br#"{"iss":"a","\u0069ss":"b"}"#, Segment::Payload),
             Err(ErrorKind::DuplicateMember { .. })
         ));
+    }
+
+    #[test]
+    fn jwt_11_picking_parse_is_as_strict_as_the_full_parse() {
+        const NAMES: [&str; 2] = ["alg", "kid"];
+        let pick = |json: &str| parse_object_picking(json.as_bytes(), Segment::Header, &NAMES);
+        let dup = |name: &str| {
+            Err(ErrorKind::DuplicateMember {
+                segment: Segment::Header,
+                name: name.into(),
+            })
+        };
+        assert_eq!(
+            pick(r#"{"alg":"ES256","x":[1,{"k":true}],"kid":"k1"}"#),
+            Ok([Some(Value::from("ES256")), Some(Value::from("k1"))])
+        );
+        assert_eq!(pick(r#"{"x":1}"#), Ok([None, None]));
+        // Repeats of picked and dropped members, escaped spellings, inside dropped values.
+        assert_eq!(pick(r#"{"alg":"ES256","alg":"ES256"}"#), dup("alg"));
+        assert_eq!(pick(r#"{"alg":"ES256","\u0061lg":"none"}"#), dup("alg"));
+        assert_eq!(pick(r#"{"x":1,"x":2}"#), dup("x"));
+        assert_eq!(pick(r#"{"x":[{"y":1,"y":2}]}"#), dup("y"));
+        assert_eq!(pick(r#"{"kid":{"y":1,"y":2}}"#), dup("y"));
+        // Past the short list, the set still finds the repeat.
+        let many: Vec<String> = (0..40).map(|i| format!("\"m{i}\":{i}")).collect();
+        let json = format!("{{{},\"m3\":0}}", many.join(","));
+        assert_eq!(pick(&json), dup("m3"));
+        let json = format!("{{{}}}", many.join(","));
+        assert_eq!(pick(&json), Ok([None, None]));
+        for bad in ["[1]", "\"alg\"", "{} {}", "{\"alg\":1,}", ""] {
+            assert_eq!(
+                pick(bad),
+                Err(ErrorKind::InvalidJson(Segment::Header)),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! The exception is kept as narrow as possible:
 //!
 //! - only this verifier reads headers through the separate DPoP path
-//!   (`Header::from_object_allowing_proof_key`); the decoders of every other kind still refuse
+//!   (`Header::from_members_allowing_proof_key`); the decoders of every other kind still refuse
 //!   `jwk`, so a DPoP proof never validates as another kind, nor another kind as a proof
 //!   (JWT-03: `typ` `dpop+jwt` is also required here and refused there);
 //! - `jku`, `x5u` and `x5c` stay refused: nothing is fetched and no chain is trusted;
