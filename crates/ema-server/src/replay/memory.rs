@@ -1,125 +1,179 @@
-//! The in-memory replay store: a bounded open-addressing table of 16-byte slots, failing closed
-//! when full.
+//! The in-memory replay store: a bounded Robin Hood table of 8-byte slots, allocated once at
+//! its bound, failing closed when full.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::{ReplayError, ReplayKey, ReplayStore};
 
-/// Slots in a new table (grown by doubling up to the configured bound).
-const INITIAL_SLOTS: usize = 64;
+/// Bits of a slot's relative expiry (bits 23..0).
+const EXPIRY_BITS: u32 = 24;
+/// Bits of a slot's probe distance from its home (bits 29..24).
+const DIST_BITS: u32 = 6;
+/// Bits of a slot's tag (bits 63..30).
+const TAG_BITS: u32 = 34;
+const DIST_SHIFT: u32 = EXPIRY_BITS;
+const TAG_SHIFT: u32 = EXPIRY_BITS + DIST_BITS;
+const EXPIRY_MASK: u64 = (1 << EXPIRY_BITS) - 1;
+const DIST_MASK: u64 = ((1 << DIST_BITS) - 1) << DIST_SHIFT;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+/// Largest probe distance a slot can record.
+const MAX_DIST: usize = (1 << DIST_BITS) - 1;
+/// Relative expiries are below this (2²⁴ s, about 194 days).
+const HORIZON: u64 = 1 << EXPIRY_BITS;
+/// Once the caller's time is this far past the base (2²³ s, about 97 days), the table is
+/// rebased to it, so any lifetime below 2²³ s always fits.
+const REBASE_AFTER: u64 = 1 << (EXPIRY_BITS - 1);
+/// Capacities above this are clamped (the slot count must stay allocatable).
+const MAX_CAPACITY: usize = (isize::MAX as usize) / 16;
 
 /// A bounded in-memory [`ReplayStore`] for a single server instance.
 ///
 /// - **Sizing.** `capacity` is the number of live reservations the store can hold. A
 ///   reservation lives until the token's `exp` (plus the caller's skew), so size it as
 ///   *peak reservation rate × maximum token lifetime*: 100 ID-JAGs per second with a 300 s
-///   maximum lifetime need 30 000. Some headroom (×2) keeps reclaim sweeps rare.
-/// - **Bounded memory.** Each reservation takes one 16-byte slot; the table grows by doubling
-///   up to `capacity × 1.5` slots (load ≤ ⅔), so the store never holds more than about
-///   24 bytes × `capacity` (24 MB for one million live reservations), whatever the traffic.
+///   maximum lifetime need 30 000. Some headroom (×1.25 to ×2) keeps reclaim sweeps rare.
+/// - **Bounded memory, allocated once.** The table is `capacity × 1.5 + 1` slots of 8 bytes
+///   (load ≤ ⅔), allocated zeroed in [`new`](Self::new) and never grown: 12 bytes ×
+///   `capacity` (15 MB for a capacity of 1.25 million), whatever the traffic. The allocation is
+///   zeroed by the allocator (`calloc`), so its pages take resident memory only once
+///   reservations touch them.
 /// - **Fails closed.** When `capacity` unexpired reservations are held, [`ReplayStore::reserve`]
 ///   returns [`ReplayError::Full`] and the caller refuses the request: an attacker flooding the
 ///   store can deny service but never get a replay accepted. A replay is still detected when
 ///   full.
-/// - **Expiry** by the caller's time. A slot whose reservation has expired is reused by the
-///   next reservation probing through it; when the table reaches its bound, one sweep drops
-///   every expired slot (at most one sweep per second of caller time while full, since a sweep
-///   is skipped until the earliest surviving expiry has passed).
+/// - **Expiry** by the caller's time. An expired slot met on the probe path is reused by the
+///   next reservation; when the store is full, one sweep drops every expired slot (at most one
+///   sweep per second of caller time while full, since a sweep is skipped until the earliest
+///   surviving expiry has passed). Expiries are stored as 24-bit seconds after a base (the
+///   first `now` seen); once the caller's time is 2²³ s (about 97 days) past the base, one
+///   pass over the table drops expired slots and rebases the others to the current time. A
+///   reservation whose expiry lies 2²⁴ s (about 194 days) or more after the base — never the
+///   case for a lifetime under 97 days — is refused with [`ReplayError::ExpiryBeyondHorizon`]
+///   rather than stored shorter.
 /// - **Atomic**: one mutex guards the check and the insert.
-/// - **Small entries.** A reservation is stored as a 96-bit keyed hash of
-///   `(kind, issuer, jti)` plus a 32-bit expiry (seconds after the first reservation the store
-///   saw; expiries beyond 136 years are held until then), not as the strings. The hash is two
-///   domain-separated SipHash-1-3 evaluations under one random 128-bit key drawn per store by
-///   std's `RandomState`. The key is secret and the tags are never exposed, so an attacker
-///   cannot aim for collisions. A chance collision needs 96 equal bits with one of the few
-///   slots a lookup compares (probability below 2⁻⁸⁰ per reservation at a million live
-///   entries); it can only make a *fresh* token look replayed, which fails closed (one refused
-///   request), never the reverse.
+/// - **Small entries.** A reservation is one 8-byte slot: a 34-bit tag, the 6-bit distance
+///   from its home slot, and the 24-bit relative expiry — not the strings. One keyed
+///   SipHash-1-3-128 pass over the length-prefixed `(kind, issuer, jti)` gives the home
+///   position (one 64-bit half) and the tag (34 bits of the other half). The 128-bit key is
+///   drawn per store from std's `RandomState` (random per process); it is secret and the tags
+///   are never exposed, so an attacker cannot aim for collisions or long probe chains.
+/// - **False replays, never false freshness.** A lookup compares only entries with the same
+///   home, so a fresh key looks reserved only if a live entry has both its home and its 34-bit
+///   tag: about `load × 2⁻³⁴` per reservation (load ≤ ⅔: below 4 × 10⁻¹¹, one spurious refusal
+///   in about 300 days at a sustained 1 000 reservations per second). Such a collision fails
+///   closed (one refused request); a reserved key is always found, so a replay is never
+///   accepted.
+/// - **Probe distance.** Insertion is Robin Hood (an entry farther from its home takes the
+///   slot of one nearer to its own), which keeps probe distances short: at load ⅔ with 1.25
+///   million entries the largest is about 16, and the tail falls geometrically, so a distance
+///   above the 63 a slot can record is negligible (far below 2⁻⁴⁰ per reservation) under the
+///   keyed hash. Should it happen, the store sweeps expired slots once (if any can have
+///   expired) and otherwise refuses with [`ReplayError::Full`].
 ///
 /// Several server instances behind a load balancer need a shared store:
 /// `RedisReplayStore` (feature `redis`).
 #[derive(Debug, Clone)]
 pub struct MemoryReplayStore {
     inner: Arc<Mutex<Table>>,
-    hasher: RandomState,
+    key: TagKey,
     capacity: usize,
 }
 
-/// A slot: the 96-bit tag in bits 127..32, the relative expiry (≥ 1) in bits 31..0; 0 is
-/// empty. The tag's top 64 bits are the probe hash, so the table can be rehashed from slots.
-type Slot = u128;
+/// The store's keyed SipHash-1-3-128 state (keys set, nothing hashed yet); its `Debug` shows
+/// no key.
+#[derive(Clone, Copy)]
+struct TagKey(SipHasher13);
 
-fn slot_tag(slot: Slot) -> u128 {
-    slot >> 32
+impl std::fmt::Debug for TagKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TagKey(..)")
+    }
+}
+
+/// What the table knows of a key: the hash half giving its home, and its 34-bit tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    home_hash: u64,
+    tag: u64,
+}
+
+/// A slot: tag in bits 63..30, probe distance in bits 29..24, relative expiry (≥ 1) in bits
+/// 23..0; 0 is empty (any non-empty slot has a non-zero expiry, so a tag of 0 is harmless).
+type Slot = u64;
+
+fn slot_tag(slot: Slot) -> u64 {
+    slot >> TAG_SHIFT
+}
+
+fn slot_dist(slot: Slot) -> usize {
+    ((slot & DIST_MASK) >> DIST_SHIFT) as usize
 }
 
 fn slot_expiry(slot: Slot) -> u32 {
-    // Truncation intended: the low 32 bits are the expiry.
-    slot as u32
+    // Lossless: the field has 24 bits.
+    (slot & EXPIRY_MASK) as u32
 }
 
-/// The home position of a slot (or a tag shifted into a slot) in a table of `len` slots:
-/// Lemire's multiply-shift reduction of the top 64 bits.
-fn home(slot: Slot, len: usize) -> usize {
-    let hash = (slot >> 64) as u64;
+fn with_dist(slot: Slot, dist: usize) -> Slot {
+    (slot & !DIST_MASK) | (((dist as u64) << DIST_SHIFT) & DIST_MASK)
+}
+
+/// Lemire's multiply-shift reduction of `hash` to `0..len`.
+fn reduce(hash: u64, len: usize) -> usize {
     ((u128::from(hash) * len as u128) >> 64) as usize
-}
-
-/// Whether `k` (a home position) lies cyclically outside `(hole, j]`, so the entry at `j` may
-/// move back into `hole` (backward-shift deletion for linear probing).
-fn may_fill(hole: usize, j: usize, k: usize) -> bool {
-    if hole <= j {
-        k <= hole || k > j
-    } else {
-        k <= hole && k > j
-    }
 }
 
 #[derive(Debug)]
 struct Table {
-    /// Linear-probing slots; at least one is always empty.
+    /// Robin Hood linear-probing slots, allocated once; at least one is always empty.
     slots: Vec<Slot>,
     /// Non-empty slots (live reservations and expired ones not yet reclaimed).
     occupied: usize,
-    /// Most slots the table may grow to.
-    max_slots: usize,
-    /// Live reservations allowed.
+    /// Live reservations allowed (below the slot count).
     capacity: usize,
-    /// Unix time that relative expiry 0 stands for: the first `now` seen.
+    /// Unix time that relative expiry 0 stands for: the first `now` seen, moved forward by
+    /// rebasing.
     base: Option<u64>,
     /// No slot expires before this (relative); a sweep before it would reclaim nothing.
     earliest: u32,
 }
 
-/// Where a reservation would go, after probing its chain.
-enum Probe {
-    /// The tag is reserved and unexpired.
-    Replay,
-    /// A slot holding an expired reservation (or this tag's expired one) to overwrite.
-    Reuse(usize),
-    /// The empty slot ending the chain.
-    Empty(usize),
+/// What inserting a new entry would do (or did).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Insert {
+    /// It took an empty slot.
+    Grew,
+    /// It overwrote an expired slot.
+    Reused,
+    /// Some entry would need a probe distance above [`MAX_DIST`]: nothing was written.
+    Overflow,
 }
 
 impl Table {
     fn new(capacity: usize) -> Self {
         let max_slots = capacity.saturating_add(capacity / 2).saturating_add(1);
         Self {
-            slots: vec![0; INITIAL_SLOTS.min(max_slots)],
+            // Zeroed allocation (calloc): untouched pages take no resident memory.
+            slots: vec![0; max_slots],
             occupied: 0,
-            max_slots,
             capacity,
             base: None,
             earliest: u32::MAX,
         }
     }
 
+    /// `t` in seconds after the base (0 before it).
     fn relative(&self, t: u64) -> u32 {
         let since = t.saturating_sub(self.base.unwrap_or(0));
         u32::try_from(since).unwrap_or(u32::MAX)
+    }
+
+    fn home(&self, fp: Fingerprint) -> usize {
+        reduce(fp.home_hash, self.slots.len())
     }
 
     fn get(&self, i: usize) -> Slot {
@@ -137,32 +191,68 @@ impl Table {
         if n == self.slots.len() { 0 } else { n }
     }
 
-    fn probe(&self, tag: u128, now: u32) -> Probe {
-        let len = self.slots.len();
-        let mut i = home(tag << 32, len);
-        let mut reuse = None;
-        // At least one slot is empty, so the walk ends within `len` steps.
-        for _ in 0..len {
+    /// The slot holding `fp` (live or expired), if any. Only entries with the same home (the
+    /// same distance at the same position) are compared; the walk stops at an empty slot or
+    /// at an entry nearer its home than the walk is (Robin Hood order: `fp` is not beyond).
+    fn find(&self, fp: Fingerprint) -> Option<usize> {
+        let mut i = self.home(fp);
+        for dist in 0..=MAX_DIST {
             let slot = self.get(i);
             if slot == 0 {
-                return reuse.map_or(Probe::Empty(i), Probe::Reuse);
+                return None;
             }
-            let live = slot_expiry(slot) > now;
-            if slot_tag(slot) == tag {
-                return if live { Probe::Replay } else { Probe::Reuse(i) };
+            let d = slot_dist(slot);
+            if d < dist {
+                return None;
             }
-            if !live && reuse.is_none() {
-                reuse = Some(i);
+            if d == dist && slot_tag(slot) == fp.tag {
+                return Some(i);
             }
             i = self.next(i);
         }
-        reuse.map_or(Probe::Empty(i), Probe::Reuse)
+        None
     }
 
-    /// Whether one more slot may be occupied without passing the capacity or a ⅔ load.
-    fn has_room(&self) -> bool {
-        self.occupied < self.capacity
-            && (self.occupied + 1).saturating_mul(3) <= self.slots.len().saturating_mul(2)
+    /// Robin Hood insertion of `slot` (its distance field is set here) at `home`. With
+    /// `write == false`, only reports what the insertion would do: an [`Insert::Overflow`]
+    /// then leaves the table as it was, and a following write does the same walk.
+    fn insert(&mut self, home: usize, mut slot: Slot, now: u32, write: bool) -> Insert {
+        let mut i = home;
+        let mut dist = 0;
+        // At least one slot is empty, so the walk ends within `len` steps.
+        for _ in 0..self.slots.len() {
+            let held = self.get(i);
+            if held == 0 {
+                if write {
+                    self.set(i, with_dist(slot, dist));
+                }
+                return Insert::Grew;
+            }
+            let held_dist = slot_dist(held);
+            if held_dist <= dist && slot_expiry(held) <= now {
+                // Overwriting an expired entry no farther from its home keeps Robin Hood
+                // order (`dist(i + 1) ≤ dist(i) + 1`) and the occupied count.
+                if write {
+                    self.set(i, with_dist(slot, dist));
+                }
+                return Insert::Reused;
+            }
+            if held_dist < dist {
+                // The held entry is nearer its home: it yields the slot and moves on (it is
+                // live, since an expired one would have been overwritten above).
+                if write {
+                    self.set(i, with_dist(slot, dist));
+                    slot = held;
+                }
+                dist = held_dist;
+            }
+            dist += 1;
+            if dist > MAX_DIST {
+                return Insert::Overflow;
+            }
+            i = self.next(i);
+        }
+        Insert::Overflow
     }
 
     /// Drops every expired slot in place (backward-shift deletion) and recomputes `earliest`.
@@ -185,69 +275,58 @@ impl Table {
         self.earliest = earliest;
     }
 
+    /// Backward-shift deletion: the entries after `hole` that are away from their home move
+    /// back one slot each (keeping Robin Hood order), up to an empty slot or one at its home.
     fn remove(&mut self, mut hole: usize) {
-        let len = self.slots.len();
-        let mut j = hole;
-        for _ in 0..len {
-            j = self.next(j);
+        for _ in 0..self.slots.len() {
+            let j = self.next(hole);
             let slot = self.get(j);
-            if slot == 0 {
+            if slot == 0 || slot_dist(slot) == 0 {
                 break;
             }
-            if may_fill(hole, j, home(slot, len)) {
-                self.set(hole, slot);
-                hole = j;
-            }
+            self.set(hole, with_dist(slot, slot_dist(slot) - 1));
+            hole = j;
         }
         self.set(hole, 0);
         self.occupied = self.occupied.saturating_sub(1);
     }
 
-    /// Rebuilds into `len` slots, dropping expired ones. `false` when the allocation failed.
-    fn rehash(&mut self, len: usize, now: u32) -> bool {
-        let mut slots = Vec::new();
-        if slots.try_reserve_exact(len).is_err() {
-            return false;
-        }
-        slots.resize(len, 0);
-        let old = std::mem::replace(&mut self.slots, slots);
-        self.occupied = 0;
-        self.earliest = u32::MAX;
-        for slot in old {
-            if slot == 0 || slot_expiry(slot) <= now {
-                continue;
-            }
-            let mut i = home(slot, len);
-            while self.get(i) != 0 {
-                i = self.next(i);
-            }
-            self.set(i, slot);
-            self.occupied += 1;
-            self.earliest = self.earliest.min(slot_expiry(slot));
-        }
-        true
-    }
-
-    /// Makes room for one more occupied slot: grow while below the bound, else reclaim
-    /// expired slots. `false` when every allowed slot holds a live reservation.
-    fn make_room(&mut self, now: u32) -> bool {
-        if self.occupied < self.capacity && self.slots.len() < self.max_slots {
-            let grown = self.slots.len().saturating_mul(2).min(self.max_slots);
-            return self.rehash(grown, now) && self.has_room();
-        }
-        if self.earliest <= now {
-            self.sweep(now);
-        }
-        self.has_room()
-    }
-
-    fn reserve(&mut self, tag: u128, now: u64, expires_at: u64) -> Result<bool, ReplayError> {
-        if self.base.is_none() {
+    /// Moves the base to `now`: drops the expired slots and subtracts the shift from the
+    /// others' expiries (positions and distances are unchanged). O(slots), once per 2²³ s of
+    /// caller time.
+    fn rebase(&mut self, now: u64) {
+        let Some(base) = self.base else {
             self.base = Some(now);
+            return;
+        };
+        let delta = now.saturating_sub(base);
+        // Every stored expiry is below 2²⁴: past that, everything has expired.
+        let delta_rel = u32::try_from(delta.min(HORIZON)).unwrap_or(u32::MAX);
+        self.sweep(delta_rel);
+        // Every remaining slot expires after `delta_rel`, so its expiry stays ≥ 1 and the
+        // subtraction does not borrow from the distance field.
+        let shift = u64::from(delta_rel);
+        for slot in &mut self.slots {
+            if *slot != 0 {
+                *slot -= shift;
+            }
+        }
+        if self.earliest != u32::MAX {
+            self.earliest -= delta_rel;
+        }
+        self.base = Some(now);
+    }
+
+    fn reserve(&mut self, fp: Fingerprint, now: u64, expires_at: u64) -> Result<bool, ReplayError> {
+        let base = *self.base.get_or_insert(now);
+        if now.saturating_sub(base) >= REBASE_AFTER {
+            self.rebase(now);
         }
         let now_rel = self.relative(now);
-        let mut probe = self.probe(tag, now_rel);
-        if matches!(probe, Probe::Replay) {
+        let found = self.find(fp);
+        if let Some(i) = found
+            && slot_expiry(self.get(i)) > now_rel
+        {
             return Ok(false);
         }
         if expires_at <= now {
@@ -255,24 +334,36 @@ impl Table {
             // storing it would only take a slot.
             return Ok(true);
         }
-        let expiry = self.relative(expires_at);
-        if expiry <= now_rel {
-            // Only past the 32-bit horizon (136 years after the first reservation): the
-            // reservation cannot be represented, so refuse rather than accept unprotected.
-            return Err(ReplayError::Full);
+        let since = expires_at.saturating_sub(self.base.unwrap_or(now));
+        if since >= HORIZON {
+            // Not representable; storing it shorter would let a replay through later.
+            return Err(ReplayError::ExpiryBeyondHorizon);
         }
-        if matches!(probe, Probe::Empty(_)) && !self.has_room() {
-            if !self.make_room(now_rel) {
+        // `since > now_rel` unless the caller's time is before the base (a clock stepping
+        // back); then holding the key until just after the base is the longer, safe side.
+        let expiry = u32::try_from(since)
+            .unwrap_or(u32::MAX)
+            .max(now_rel.saturating_add(1));
+        if let Some(i) = found {
+            // This key's own expired slot: renew it in place.
+            let slot = self.get(i);
+            self.set(i, (slot & !EXPIRY_MASK) | u64::from(expiry));
+        } else {
+            let home = self.home(fp);
+            let slot = ((fp.tag & TAG_MASK) << TAG_SHIFT) | u64::from(expiry);
+            let blocked = |table: &Self, plan: Insert| {
+                plan == Insert::Overflow
+                    || (plan == Insert::Grew && table.occupied >= table.capacity)
+            };
+            let mut plan = self.insert(home, slot, now_rel, false);
+            if blocked(self, plan) && self.earliest <= now_rel {
+                self.sweep(now_rel);
+                plan = self.insert(home, slot, now_rel, false);
+            }
+            if blocked(self, plan) {
                 return Err(ReplayError::Full);
             }
-            probe = self.probe(tag, now_rel);
-        }
-        let slot = (tag << 32) | Slot::from(expiry);
-        match probe {
-            Probe::Replay => return Ok(false),
-            Probe::Reuse(i) => self.set(i, slot),
-            Probe::Empty(i) => {
-                self.set(i, slot);
+            if self.insert(home, slot, now_rel, true) == Insert::Grew {
                 self.occupied += 1;
             }
         }
@@ -283,13 +374,18 @@ impl Table {
 
 impl MemoryReplayStore {
     /// A store holding at most `capacity` live reservations (at least 1); size it as peak
-    /// reservation rate × maximum token lifetime (see the [type documentation](Self)).
+    /// reservation rate × maximum token lifetime (see the [type documentation](Self)). The
+    /// table (12 bytes × `capacity`) is allocated here, zeroed, and never grows.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
+        // SipHash of two constants under std's random per-process keys: a secret 128-bit key
+        // for this store, drawn without a fallible call.
+        let random = RandomState::new();
+        let key = SipHasher13::new_with_keys(random.hash_one(0u8), random.hash_one(1u8));
         Self {
             inner: Arc::new(Mutex::new(Table::new(capacity))),
-            hasher: RandomState::new(),
+            key: TagKey(key),
             capacity,
         }
     }
@@ -319,19 +415,20 @@ impl MemoryReplayStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The 96-bit tag of `key` (in the low 96 bits).
-    fn tag(&self, key: &ReplayKey<'_>) -> u128 {
-        let half = |domain: u8| {
-            let mut h = self.hasher.build_hasher();
-            h.write_u8(domain);
-            // Length-prefixed fields: no two distinct keys give the same byte stream.
-            for part in [key.kind, key.issuer, key.jti] {
-                h.write_usize(part.len());
-                h.write(part.as_bytes());
-            }
-            h.finish()
-        };
-        (u128::from(half(0)) << 32) | u128::from(half(1) >> 32)
+    /// One keyed SipHash-1-3-128 pass over the length-prefixed fields (no two distinct keys
+    /// give the same byte stream): the high half places the key, 34 bits of the low half tag
+    /// it.
+    fn fingerprint(&self, key: &ReplayKey<'_>) -> Fingerprint {
+        let mut h = self.key.0;
+        for part in [key.kind, key.issuer, key.jti] {
+            h.write_u64(part.len() as u64);
+            h.write(part.as_bytes());
+        }
+        let hash = u128::from(h.finish128());
+        Fingerprint {
+            home_hash: (hash >> 64) as u64,
+            tag: (hash as u64) & TAG_MASK,
+        }
     }
 }
 
@@ -343,8 +440,8 @@ impl ReplayStore for MemoryReplayStore {
         now: u64,
         expires_at: u64,
     ) -> Result<bool, ReplayError> {
-        let tag = self.tag(&key);
-        self.lock().reserve(tag, now, expires_at)
+        let fp = self.fingerprint(&key);
+        self.lock().reserve(fp, now, expires_at)
     }
 }
 
@@ -419,6 +516,28 @@ mod tests {
         assert_eq!(store.len(), 2);
     }
 
+    #[tokio::test]
+    async fn len_and_capacity_keep_their_meaning() {
+        let store = MemoryReplayStore::new(3);
+        assert_eq!(store.capacity(), 3);
+        assert!(store.is_empty());
+        assert_eq!(store.reserve(key("a"), 1000, 1010).await, Ok(true));
+        assert_eq!(store.reserve(key("b"), 1000, 1020).await, Ok(true));
+        assert_eq!(store.len(), 2);
+        // A replay and an already expired reservation take no slot.
+        assert_eq!(store.reserve(key("a"), 1000, 1010).await, Ok(false));
+        assert_eq!(store.reserve(key("x"), 1000, 1000).await, Ok(true));
+        assert_eq!(store.len(), 2);
+        // An expired reservation counts until reclaimed; reusing its slot keeps the count.
+        assert_eq!(store.reserve(key("a"), 1010, 1030).await, Ok(true));
+        assert_eq!(store.len(), 2);
+        assert_eq!(MemoryReplayStore::new(0).capacity(), 1);
+        // Clones share the table (and the key).
+        let clone = store.clone();
+        assert_eq!(clone.reserve(key("b"), 1010, 1020).await, Ok(false));
+        assert_eq!(clone.len(), 2);
+    }
+
     #[test]
     fn field_boundaries_are_unambiguous() {
         let store = MemoryReplayStore::new(4);
@@ -432,29 +551,72 @@ mod tests {
             issuer: "a",
             jti: "bc",
         };
-        assert_ne!(store.tag(&a), store.tag(&b));
-        assert_eq!(store.tag(&a), store.tag(&a));
-        assert_eq!(store.tag(&a) >> 96, 0);
+        assert_ne!(store.fingerprint(&a), store.fingerprint(&b));
+        assert_eq!(store.fingerprint(&a), store.fingerprint(&a));
+        assert_eq!(store.fingerprint(&a).tag >> TAG_BITS, 0);
+        // Another store has another key.
+        assert_ne!(
+            store.fingerprint(&a),
+            MemoryReplayStore::new(4).fingerprint(&a)
+        );
+        assert_eq!(format!("{:?}", store.key), "TagKey(..)");
     }
 
-    /// Tags that all share one home slot, so every probe walks one long chain.
-    fn colliding_tag(i: u32) -> u128 {
-        (u128::from(i) + 1) & ((1 << 64) - 1)
+    /// Keys that all share one home slot (position 0), so every probe walks one long chain.
+    fn colliding(i: u32) -> Fingerprint {
+        Fingerprint {
+            home_hash: 0,
+            tag: u64::from(i) + 1,
+        }
+    }
+
+    /// Keys spread over the table.
+    fn spread(i: u32) -> Fingerprint {
+        Fingerprint {
+            home_hash: (u64::from(i) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            tag: u64::from(i).wrapping_mul(0xF39C_C060_5CED_C835) & TAG_MASK,
+        }
+    }
+
+    fn max_dist(table: &Table) -> usize {
+        table
+            .slots
+            .iter()
+            .filter(|s| **s != 0)
+            .map(|s| slot_dist(*s))
+            .max()
+            .unwrap_or(0)
     }
 
     #[test]
-    fn as_11_growth_keeps_every_reservation() {
-        let mut table = Table::new(10_000);
-        for i in 0..10_000u32 {
-            let tag = (u128::from(i) * 0x9E37_79B9_7F4A_7C15_F39C_C060) & ((1 << 96) - 1);
-            assert_eq!(table.reserve(tag, 1000, 2000), Ok(true), "{i}");
+    fn table_is_allocated_once_at_its_bound() {
+        let table = Table::new(10);
+        assert_eq!(table.slots.len(), 16);
+        assert_eq!(Table::new(1).slots.len(), 2);
+    }
+
+    #[test]
+    fn as_11_filling_to_capacity_keeps_every_reservation() {
+        let store = MemoryReplayStore::new(100_000);
+        let mut table = Table::new(100_000);
+        let len = table.slots.len();
+        let fps: Vec<Fingerprint> = (0..100_000u32)
+            .map(|i| store.fingerprint(&key(&format!("{i:08x}"))))
+            .collect();
+        for (i, fp) in fps.iter().enumerate() {
+            assert_eq!(table.reserve(*fp, 1000, 2000), Ok(true), "{i}");
         }
-        assert_eq!(table.occupied, 10_000);
-        assert_eq!(table.slots.len(), table.max_slots);
-        for i in 0..10_000u32 {
-            let tag = (u128::from(i) * 0x9E37_79B9_7F4A_7C15_F39C_C060) & ((1 << 96) - 1);
-            assert_eq!(table.reserve(tag, 1500, 2000), Ok(false), "{i}");
+        assert_eq!(table.occupied, 100_000);
+        assert_eq!(table.slots.len(), len);
+        // Robin Hood keeps the probe distances far below the 63 a slot records, at load ⅔.
+        assert!(max_dist(&table) < 32, "{}", max_dist(&table));
+        for (i, fp) in fps.iter().enumerate() {
+            assert_eq!(table.reserve(*fp, 1500, 2000), Ok(false), "{i}");
         }
+        assert_eq!(
+            table.reserve(store.fingerprint(&key("one more")), 1500, 2000),
+            Err(ReplayError::Full)
+        );
     }
 
     #[test]
@@ -463,24 +625,24 @@ mod tests {
         // Alternate short- and long-lived reservations on one chain.
         for i in 0..6u32 {
             let exp = if i % 2 == 0 { 1010 } else { 1100 };
-            assert_eq!(table.reserve(colliding_tag(i), 1000, exp), Ok(true));
+            assert_eq!(table.reserve(colliding(i), 1000, exp), Ok(true));
         }
         assert_eq!(
-            table.reserve(colliding_tag(99), 1000, 1100),
+            table.reserve(colliding(99), 1000, 1100),
             Err(ReplayError::Full)
         );
         // At 1010 the short-lived ones are gone; the long-lived ones are still replays,
         // wherever the sweep shifted them.
         for i in [1u32, 3, 5] {
-            assert_eq!(table.reserve(colliding_tag(i), 1010, 1100), Ok(false));
+            assert_eq!(table.reserve(colliding(i), 1010, 1100), Ok(false));
         }
         table.sweep(table.relative(1010));
         assert_eq!(table.occupied, 3);
         for i in [1u32, 3, 5] {
-            assert_eq!(table.reserve(colliding_tag(i), 1010, 1100), Ok(false));
+            assert_eq!(table.reserve(colliding(i), 1010, 1100), Ok(false));
         }
         for i in [0u32, 2, 4] {
-            assert_eq!(table.reserve(colliding_tag(i), 1010, 1100), Ok(true));
+            assert_eq!(table.reserve(colliding(i), 1010, 1100), Ok(true));
         }
         assert_eq!(table.occupied, 6);
     }
@@ -488,33 +650,158 @@ mod tests {
     #[test]
     fn as_11_expired_slot_is_reused_without_growing_the_count() {
         let mut table = Table::new(4);
-        assert_eq!(table.reserve(colliding_tag(1), 1000, 1010), Ok(true));
-        assert_eq!(table.reserve(colliding_tag(2), 1000, 1100), Ok(true));
+        assert_eq!(table.reserve(colliding(1), 1000, 1010), Ok(true));
+        assert_eq!(table.reserve(colliding(2), 1000, 1100), Ok(true));
         assert_eq!(table.occupied, 2);
-        assert_eq!(table.reserve(colliding_tag(3), 1020, 1100), Ok(true));
+        assert_eq!(table.reserve(colliding(3), 1020, 1100), Ok(true));
         assert_eq!(table.occupied, 2);
-        assert_eq!(table.reserve(colliding_tag(2), 1020, 1100), Ok(false));
-        assert_eq!(table.reserve(colliding_tag(3), 1020, 1100), Ok(false));
+        assert_eq!(table.reserve(colliding(2), 1020, 1100), Ok(false));
+        assert_eq!(table.reserve(colliding(3), 1020, 1100), Ok(false));
     }
 
     #[test]
     fn as_11_full_store_sweeps_at_most_once_per_second() {
         let mut table = Table::new(2);
-        assert_eq!(table.reserve(colliding_tag(1), 1000, 1050), Ok(true));
-        assert_eq!(table.reserve(colliding_tag(2), 1000, 1060), Ok(true));
+        assert_eq!(table.reserve(colliding(1), 1000, 1050), Ok(true));
+        assert_eq!(table.reserve(colliding(2), 1000, 1060), Ok(true));
         let earliest = table.earliest;
         assert_eq!(
-            table.reserve(colliding_tag(3), 1001, 1100),
+            table.reserve(colliding(3), 1001, 1100),
             Err(ReplayError::Full)
         );
         assert_eq!(table.earliest, earliest);
-        assert_eq!(table.reserve(colliding_tag(3), 1050, 1100), Ok(true));
+        assert_eq!(table.reserve(colliding(3), 1050, 1100), Ok(true));
+    }
+
+    #[test]
+    fn as_11_probe_distance_overflow_sweeps_then_fails_closed() {
+        let mut table = Table::new(200);
+        // 64 keys on one home fill distances 0..=63.
+        for i in 0..=MAX_DIST as u32 {
+            assert_eq!(table.reserve(colliding(i), 1000, 2000), Ok(true));
+        }
+        assert_eq!(max_dist(&table), MAX_DIST);
+        // A short-lived reservation elsewhere (home 150 of 301 slots, off the chain).
+        let far = Fingerprint {
+            home_hash: u64::MAX / 2,
+            tag: 7,
+        };
+        assert_eq!(table.reserve(far, 1000, 1010), Ok(true));
+        assert_eq!(table.occupied, 65);
+        // The 65th key on the chain would need distance 64. Nothing can have expired yet:
+        // refused without a sweep.
+        assert_eq!(
+            table.reserve(colliding(100), 1005, 2000),
+            Err(ReplayError::Full)
+        );
+        assert_eq!(table.occupied, 65);
+        // Once something may have expired, one sweep runs (reclaiming `far`), and the chain
+        // still cannot take the key: refused.
+        assert_eq!(
+            table.reserve(colliding(100), 1020, 2000),
+            Err(ReplayError::Full)
+        );
+        assert_eq!(table.occupied, 64);
+        assert_eq!(table.earliest, table.relative(2000));
+        // Every reservation on the chain is still a replay, the refused key was not stored.
+        for i in 0..=MAX_DIST as u32 {
+            assert_eq!(table.reserve(colliding(i), 1020, 2000), Ok(false));
+        }
+        assert_eq!(table.find(colliding(100)), None);
+        // An expired entry on the chain makes room in place.
+        let mut table = Table::new(200);
+        for i in 0..=MAX_DIST as u32 {
+            let exp = if i == 10 { 1010 } else { 2000 };
+            assert_eq!(table.reserve(colliding(i), 1000, exp), Ok(true));
+        }
+        assert_eq!(table.reserve(colliding(100), 1020, 2000), Ok(true));
+        assert_eq!(table.reserve(colliding(100), 1020, 2000), Ok(false));
+        assert_eq!(table.occupied, 64);
+    }
+
+    #[test]
+    fn as_11_rebase_across_the_2_23_boundary_keeps_live_reservations() {
+        let mut table = Table::new(16);
+        let start = 1000;
+        let later = start + REBASE_AFTER + 10;
+        // Long-lived keys on one chain, interleaved with short-lived ones, and one elsewhere.
+        for i in 0..8u32 {
+            let exp = if i % 2 == 0 { start + 50 } else { later + 90 };
+            assert_eq!(table.reserve(colliding(i), start, exp), Ok(true));
+        }
+        assert_eq!(table.reserve(spread(1), start, later + 30), Ok(true));
+        assert_eq!(table.occupied, 9);
+        // The first reservation past the boundary rebases: the expired slots are dropped, the
+        // live ones keep their exact expiry.
+        assert_eq!(table.reserve(colliding(1), later, later + 90), Ok(false));
+        assert_eq!(table.base, Some(later));
+        assert_eq!(table.occupied, 5);
+        assert_eq!(table.earliest, 30);
+        for i in [1u32, 3, 5, 7] {
+            assert_eq!(
+                table.reserve(colliding(i), later + 89, later + 100),
+                Ok(false)
+            );
+        }
+        assert_eq!(table.reserve(spread(1), later + 29, later + 100), Ok(false));
+        assert_eq!(table.reserve(spread(1), later + 30, later + 100), Ok(true));
+        for i in [0u32, 2, 4, 6] {
+            assert_eq!(
+                table.reserve(colliding(i), later + 30, later + 100),
+                Ok(true)
+            );
+        }
+        assert_eq!(
+            table.reserve(colliding(3), later + 90, later + 100),
+            Ok(true)
+        );
+        // After rebasing, a lifetime up to the full 24-bit horizon fits again.
+        assert_eq!(
+            table.reserve(spread(9), later + 90, later + HORIZON - 1),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn as_11_expiry_beyond_the_horizon_fails_closed() {
+        let mut table = Table::new(4);
+        assert_eq!(
+            table.reserve(colliding(1), 0, u64::MAX),
+            Err(ReplayError::ExpiryBeyondHorizon)
+        );
+        assert_eq!(
+            table.reserve(colliding(1), 0, HORIZON),
+            Err(ReplayError::ExpiryBeyondHorizon)
+        );
+        assert_eq!(table.occupied, 0);
+        assert_eq!(table.reserve(colliding(1), 0, HORIZON - 1), Ok(true));
+        // The replay check comes first: a replay is a replay whatever its expiry.
+        assert_eq!(table.reserve(colliding(1), 1, u64::MAX), Ok(false));
+        // A lifetime below 2²³ s always fits, however old the base (before it is rebased).
+        let late = REBASE_AFTER - 1;
+        assert_eq!(
+            table.reserve(colliding(2), late, late + REBASE_AFTER),
+            Ok(true)
+        );
+        assert_eq!(table.base, Some(0));
+    }
+
+    #[test]
+    fn as_11_clock_before_the_base_holds_the_key_longer() {
+        let mut table = Table::new(4);
+        assert_eq!(table.reserve(colliding(1), 1000, 1010), Ok(true));
+        // A caller whose clock reads earlier than the base: the key is held until just after
+        // the base (longer than asked, never shorter).
+        assert_eq!(table.reserve(colliding(2), 990, 995), Ok(true));
+        assert_eq!(table.reserve(colliding(2), 994, 995), Ok(false));
+        assert_eq!(table.reserve(colliding(2), 1000, 1005), Ok(false));
+        assert_eq!(table.reserve(colliding(2), 1001, 1005), Ok(true));
     }
 
     proptest::proptest! {
         /// The table answers exactly as a map of live reservations with the same capacity,
-        /// through growth, slot reuse, sweeps and long collision chains (half of the keys
-        /// share one home slot).
+        /// through slot reuse, sweeps, Robin Hood displacement and long collision chains (half
+        /// of the keys share one home slot).
         #[test]
         fn as_11_table_matches_a_reference_model(
             ops in proptest::collection::vec((0u32..48, 0u64..3, 1u64..12), 1..400),
@@ -525,11 +812,7 @@ mod tests {
             let mut now = 1000;
             for (k, advance, lifetime) in ops {
                 now += advance;
-                let tag = if k % 2 == 0 {
-                    colliding_tag(k)
-                } else {
-                    (u128::from(k) * 0x9E37_79B9_7F4A_7C15_F39C_C060) & ((1 << 96) - 1)
-                };
+                let fp = if k % 2 == 0 { colliding(k) } else { spread(k) };
                 model.retain(|_, exp| *exp > now);
                 let expected = if model.contains_key(&k) {
                     Ok(false)
@@ -539,22 +822,20 @@ mod tests {
                     model.insert(k, now + lifetime);
                     Ok(true)
                 };
-                proptest::prop_assert_eq!(table.reserve(tag, now, now + lifetime), expected);
+                proptest::prop_assert_eq!(table.reserve(fp, now, now + lifetime), expected);
                 proptest::prop_assert!(table.occupied >= model.len());
-                proptest::prop_assert!(table.slots.len() <= table.max_slots);
+                proptest::prop_assert!(table.occupied <= capacity);
+                // Robin Hood order holds everywhere.
+                let len = table.slots.len();
+                for i in 0..len {
+                    let (a, b) = (table.slots[i], table.slots[(i + 1) % len]);
+                    if b != 0 {
+                        proptest::prop_assert!(
+                            a != 0 && slot_dist(b) <= slot_dist(a) + 1 || slot_dist(b) == 0
+                        );
+                    }
+                }
             }
         }
-    }
-
-    #[test]
-    fn expiry_past_the_32_bit_horizon_fails_closed() {
-        let mut table = Table::new(4);
-        assert_eq!(table.reserve(colliding_tag(1), 0, u64::MAX), Ok(true));
-        assert_eq!(table.reserve(colliding_tag(1), 1, 2), Ok(false));
-        let late = u64::from(u32::MAX) + 10;
-        assert_eq!(
-            table.reserve(colliding_tag(2), late, late + 10),
-            Err(ReplayError::Full)
-        );
     }
 }

@@ -34,6 +34,11 @@ pub enum ReplayError {
     /// The store is at capacity (memory store; fails closed).
     #[error("replay store is full")]
     Full,
+    /// The reservation's expiry is too far ahead for the store to represent (memory store:
+    /// 2²⁴ s, about 194 days, after its time base; any lifetime under about 97 days fits).
+    /// Storing it shorter would let a replay through, so the request is refused.
+    #[error("replay reservation expires beyond the store's horizon")]
+    ExpiryBeyondHorizon,
     /// The backing service failed (Redis).
     #[error("replay store unavailable: {0}")]
     Unavailable(String),
