@@ -190,8 +190,7 @@ fn replay_store(c: &mut Criterion) {
         return;
     }
     // Heap bytes per live entry, counted by the global allocator. The table is allocated
-    // zeroed (calloc) at its bound when the store is made, and counted in full here; its
-    // resident memory is lower until reservations have touched every page.
+    // and written at its bound when the store is made, and counted in full here.
     let region = Region::new(GLOBAL);
     let (store, filled) = steady_store();
     let stats = region.change();
