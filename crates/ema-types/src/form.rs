@@ -4,6 +4,8 @@
 //! bounds the body and the number of parameters, and rejects repeated parameters (RFC 6749
 //! §3.2) unless the request type names them as multi-valued (RFC 8693 `resource`, `audience`).
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode;
 
 use crate::error::{FormError, FormErrorKind};
@@ -37,11 +39,23 @@ pub(crate) fn decode_component(
         Some(n) => FormError::param(FormErrorKind::InvalidEncoding, n),
         None => FormError::body(FormErrorKind::InvalidEncoding),
     };
+    let has_plus = raw.contains(&b'+');
+    if !has_plus && !raw.contains(&b'%') {
+        // Nothing to decode (an assertion, a client id): only the UTF-8 check remains.
+        return std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| err());
+    }
     // '+' is a space in this media type.
-    let replaced: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
+    let replaced: Cow<'_, [u8]> = if has_plus {
+        Cow::Owned(
+            raw.iter()
+                .map(|&b| if b == b'+' { b' ' } else { b })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(raw)
+    };
     // Reject malformed escapes ('%' not followed by two hex digits), which percent_decode
     // would pass through unchanged.
     let mut i = 0;
@@ -272,6 +286,29 @@ mod tests {
     }
 
     proptest! {
+        /// The fast path for components with nothing to decode gives what the general
+        /// decoding (`+` to space, then percent-decoding, strict UTF-8) gives.
+        #[test]
+        fn component_fast_path_agrees_with_the_general_decoding(
+            raw in proptest::collection::vec(
+                prop_oneof![Just(b'+'), Just(b'%'), Just(b'a'), Just(b'F'), Just(0xc3), Just(0xa9), any::<u8>()],
+                0..24,
+            )
+        ) {
+            let replaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+            let well_escaped = replaced.iter().enumerate().all(|(i, &b)| {
+                b != b'%'
+                    || matches!((replaced.get(i + 1), replaced.get(i + 2)),
+                        (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit())
+            });
+            let general = if well_escaped {
+                percent_decode(&replaced).decode_utf8().ok().map(|c| c.into_owned())
+            } else {
+                None
+            };
+            prop_assert_eq!(decode_component(&raw, None).ok(), general);
+        }
+
         #[test]
         fn decode_never_panics(body in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = Form::decode(&body);
