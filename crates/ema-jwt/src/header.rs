@@ -100,21 +100,27 @@ impl Header {
         })
     }
 
-    /// The JSON form written into minted tokens (members in a fixed order).
+    /// The JSON form written into minted tokens (members in a fixed order: `alg`, `typ`,
+    /// `kid`, `cty`).
     #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
     pub(crate) fn to_json(&self) -> Result<Vec<u8>, ErrorKind> {
-        let mut map = serde_json::Map::new();
-        map.insert("alg".into(), Value::String(self.alg.as_str().into()));
-        if let Some(typ) = &self.typ {
-            map.insert("typ".into(), Value::String(typ.clone()));
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            alg: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            typ: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            kid: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cty: Option<&'a str>,
         }
-        if let Some(kid) = &self.kid {
-            map.insert("kid".into(), Value::String(kid.clone()));
-        }
-        if let Some(cty) = &self.cty {
-            map.insert("cty".into(), Value::String(cty.clone()));
-        }
-        serde_json::to_vec(&map).map_err(|_| ErrorKind::Serialization)
+        serde_json::to_vec(&Out {
+            alg: self.alg.as_str(),
+            typ: self.typ.as_deref(),
+            kid: self.kid.as_deref(),
+            cty: self.cty.as_deref(),
+        })
+        .map_err(|_| ErrorKind::Serialization)
     }
 }
 
