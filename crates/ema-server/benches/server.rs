@@ -235,7 +235,43 @@ fn replay_store(c: &mut Criterion) {
             started.elapsed()
         });
     });
+    // The floor of any table this size: one dependent load from a random place of an array as
+    // large as the store's table (a pointer chase over a random cycle), the cache miss every
+    // reservation of a fresh or replayed random key takes.
+    let slots = usize::try_from(CAPACITY + CAPACITY / 2 + 1).unwrap();
+    let chase = random_cycle(slots);
+    let at = std::cell::Cell::new(0usize);
+    group.bench_function("memory/dependent_load_table_sized", |b| {
+        b.iter_custom(|iters| {
+            let mut i = at.get();
+            let started = Instant::now();
+            for _ in 0..iters {
+                i = chase[i];
+            }
+            let elapsed = started.elapsed();
+            at.set(black_box(i));
+            elapsed
+        });
+    });
     group.finish();
+}
+
+/// A random cyclic permutation of `0..n` (Sattolo's algorithm, xorshift): following it from
+/// any index visits every index once, in an order no prefetcher can guess.
+fn random_cycle(n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in (1..n).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, usize::try_from(x % i as u64).unwrap());
+    }
+    let mut next = vec![0; n];
+    for (k, &from) in order.iter().enumerate() {
+        next[from] = order[(k + 1) % n];
+    }
+    next
 }
 
 criterion_group!(server, id_jag_validation, replay_store);
