@@ -28,6 +28,8 @@ const MCP: &str = "https://tools.toolhub.test/mcp";
 const CLIENT: &str = "cli_42b19c";
 const VECTORS: &str = include_str!("../tests/data/vectors.json");
 const RSA_PEM: &str = include_str!("../tests/data/rsa2048-test-key.pem");
+/// Distinct ES256 tokens the verification benchmarks cycle through.
+const SIGNATURES: usize = 64;
 
 fn vectors() -> Value {
     serde_json::from_str(VECTORS).unwrap()
@@ -238,24 +240,39 @@ fn benches(c: &mut Criterion) {
     )
     .with_resource(mcp.clone())
     .with_scope(ScopeSet::parse("tickets:read").unwrap());
-    let es_token = IdJagMinter::new(idp.clone(), idp_key.clone())
-        .mint(grant, &clock, &rng)
-        .unwrap()
-        .token
-        .expose()
-        .to_owned();
+    // ECDSA verification time varies with the signature's scalars, so the ES256 figures are
+    // taken over the same set of distinct tokens (fresh jti, fresh signature), raw and ours.
+    let id_jag_minter = IdJagMinter::new(idp.clone(), idp_key.clone());
+    let es_tokens: Vec<String> = (0..SIGNATURES)
+        .map(|_| {
+            id_jag_minter
+                .mint(grant.clone(), &clock, &rng)
+                .unwrap()
+                .token
+                .expose()
+                .to_owned()
+        })
+        .collect();
     let rs_token = rs256_id_jag(&rsa_der);
 
     let es_raw = raw::Es256::new(&idp_key.to_pkcs8_der().unwrap());
     let rs_raw = raw::Rs256::new(&rsa_der);
-    let (es_input, es_sig) = split(&es_token);
+    let es_split: Vec<(&str, Vec<u8>)> = es_tokens.iter().map(|t| split(t)).collect();
     let (rs_input, rs_sig) = split(&rs_token);
-    assert!(es_raw.verify(es_input.as_bytes(), &es_sig));
+    assert!(
+        es_split
+            .iter()
+            .all(|(input, sig)| es_raw.verify(input.as_bytes(), sig))
+    );
     assert!(rs_raw.verify(rs_input.as_bytes(), &rs_sig));
+    let (es_input, _) = es_split[0];
 
+    let mut n = 0;
     run(c, &format!("{backend}/raw/es256_verify"), || {
+        let (input, sig) = &es_split[n % es_split.len()];
+        n += 1;
         assert!(black_box(
-            es_raw.verify(black_box(es_input.as_bytes()), black_box(&es_sig))
+            es_raw.verify(black_box(input.as_bytes()), black_box(sig))
         ));
     });
     run(c, &format!("{backend}/raw/es256_sign"), || {
@@ -270,15 +287,20 @@ fn benches(c: &mut Criterion) {
     let verifier = IdJagVerifier::new(as_issuer.clone(), [mcp.clone()]);
     let es_algs = [Algorithm::ES256];
     let rs_algs = [Algorithm::RS256];
-    for (name, token, algs) in [
-        ("id_jag_verify_es256", &es_token, &es_algs),
-        ("id_jag_verify_rs256", &rs_token, &rs_algs),
+    for (name, tokens, algs) in [
+        ("id_jag_verify_es256", &es_tokens, &es_algs),
+        ("id_jag_verify_rs256", &vec![rs_token.clone()], &rs_algs),
     ] {
         let anchor = TrustAnchor::new(IDP, &idp_keys, algs);
-        verifier
-            .verify(verifier.decode(token).unwrap(), &anchor, CLIENT, &clock)
-            .unwrap();
+        for token in tokens {
+            verifier
+                .verify(verifier.decode(token).unwrap(), &anchor, CLIENT, &clock)
+                .unwrap();
+        }
+        let mut n = 0;
         run(c, &format!("{backend}/ema/{name}"), || {
+            let token = &tokens[n % tokens.len()];
+            n += 1;
             let jws = verifier.decode(black_box(token)).unwrap();
             black_box(verifier.verify(jws, &anchor, CLIENT, &clock).unwrap());
         });
@@ -298,15 +320,20 @@ fn benches(c: &mut Criterion) {
     run(c, &format!("{backend}/ema/access_token_mint_es256"), || {
         black_box(minter.mint(at_grant.clone(), &clock, &rng).unwrap());
     });
-    let access_token = minter.mint(at_grant, &clock, &rng).unwrap().token;
+    let access_tokens: Vec<_> = (0..SIGNATURES)
+        .map(|_| minter.mint(at_grant.clone(), &clock, &rng).unwrap().token)
+        .collect();
     let at_verifier = AccessTokenVerifier::new(as_issuer, mcp);
+    let mut n = 0;
     run(
         c,
         &format!("{backend}/ema/access_token_verify_es256"),
         || {
+            let token = &access_tokens[n % access_tokens.len()];
+            n += 1;
             black_box(
                 at_verifier
-                    .verify(black_box(access_token.expose()), &as_keys, &es_algs, &clock)
+                    .verify(black_box(token.expose()), &as_keys, &es_algs, &clock)
                     .unwrap(),
             );
         },
