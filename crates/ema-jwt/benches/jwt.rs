@@ -288,8 +288,12 @@ fn benches(c: &mut Criterion) {
     let es_algs = [Algorithm::ES256];
     let rs_algs = [Algorithm::RS256];
     for (name, tokens, algs) in [
-        ("id_jag_verify_es256", &es_tokens, &es_algs),
-        ("id_jag_verify_rs256", &vec![rs_token.clone()], &rs_algs),
+        ("id_jag_verify_es256", es_tokens.as_slice(), &es_algs),
+        (
+            "id_jag_verify_rs256",
+            std::slice::from_ref(&rs_token),
+            &rs_algs,
+        ),
     ] {
         let anchor = TrustAnchor::new(IDP, &idp_keys, algs);
         for token in tokens {

@@ -142,7 +142,7 @@ const READ: [&str; 9] = [
 ];
 
 /// The members of a protected header that [`Header`] reads, by name.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct HeaderMembers([Option<Value>; READ.len()]);
 
 impl HeaderMembers {
@@ -151,9 +151,13 @@ impl HeaderMembers {
         json::parse_object_picking(bytes, Segment::Header, &READ).map(Self)
     }
 
+    /// Where `name` is kept (`None` for a name [`READ`] does not list).
+    fn index(name: &str) -> Option<usize> {
+        READ.iter().position(|n| *n == name)
+    }
+
     fn get(&self, name: &str) -> Option<&Value> {
-        let i = READ.iter().position(|n| *n == name)?;
-        self.0.get(i)?.as_ref()
+        self.0.get(Self::index(name)?)?.as_ref()
     }
 
     fn contains(&self, name: &str) -> bool {
@@ -161,8 +165,7 @@ impl HeaderMembers {
     }
 
     fn take(&mut self, name: &str) -> Option<Value> {
-        let i = READ.iter().position(|n| *n == name)?;
-        self.0.get_mut(i)?.take()
+        self.0.get_mut(Self::index(name)?)?.take()
     }
 }
 

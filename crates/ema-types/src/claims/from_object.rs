@@ -121,18 +121,24 @@ mod tests {
         "ext",
     ];
 
-    /// A claims object: a typical valid token's members, some replaced or dropped, some added.
-    fn any_object() -> impl Strategy<Value = Map<String, Value>> {
-        let base = json!({
+    /// A typical valid token's members, valid for every kind.
+    fn base() -> Map<String, Value> {
+        let members = json!({
             "iss": "https://idp.test", "sub": "u1", "aud": ["https://as.test"],
             "client_id": "c1", "jti": "j1", "iat": 1000, "exp": 1300, "scope": "a b",
         });
+        members.as_object().cloned().unwrap_or_default()
+    }
+
+    /// A claims object: a typical valid token's members, some replaced or dropped, some added.
+    fn any_object() -> impl Strategy<Value = Map<String, Value>> {
+        let base = base();
         (
             prop::collection::vec((prop::sample::select(NAMES), any_value()), 0..8),
             prop::collection::vec(prop::sample::select(NAMES), 0..3),
         )
             .prop_map(move |(set, drop)| {
-                let mut map = base.as_object().cloned().unwrap_or_default();
+                let mut map = base.clone();
                 for (name, value) in set {
                     map.insert(name.to_owned(), value);
                 }
@@ -173,6 +179,17 @@ mod tests {
         fn client_assertion_claims_equal_from_value(object in any_object()) {
             same_as_from_value::<ClientAssertionClaims>(object)?;
         }
+    }
+
+    /// The generator's base object is a valid claims set of every kind, so the properties
+    /// above compare successful conversions too, not only two failures.
+    #[test]
+    fn the_base_object_converts_for_every_kind() {
+        let base = base();
+        assert!(IdJagClaims::from_claims_object(base.clone()).is_ok());
+        assert!(AccessTokenClaims::from_claims_object(base.clone()).is_ok());
+        assert!(IdTokenClaims::from_claims_object(base.clone()).is_ok());
+        assert!(ClientAssertionClaims::from_claims_object(base).is_ok());
     }
 
     #[test]
