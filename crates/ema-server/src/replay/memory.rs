@@ -660,6 +660,55 @@ mod tests {
         assert_eq!(table.occupied, 6);
     }
 
+    /// Robin Hood order in the form the tests check: an occupied slot's successor is empty,
+    /// at its home, or at most one farther from it.
+    fn in_robin_hood_order(table: &Table) -> bool {
+        let len = table.slots.len();
+        (0..len).all(|i| {
+            let (a, b) = (table.get(i), table.get((i + 1) % len));
+            b == 0 || slot_dist(b) == 0 || (a != 0 && slot_dist(b) <= slot_dist(a) + 1)
+        })
+    }
+
+    #[test]
+    fn as_11_sweep_compacts_a_chain_that_wraps_past_the_end() {
+        let mut table = Table::new(20);
+        let len = table.slots.len();
+        // Keys whose home is the second-to-last slot: their chain wraps to the start.
+        let near_end = |i: u32| Fingerprint {
+            home_hash: u64::try_from(((len as u128 - 2) << 64).div_ceil(len as u128))
+                .unwrap_or(u64::MAX),
+            tag: u64::from(i) + 1,
+        };
+        for i in 0..8u32 {
+            let exp = if i % 3 == 0 { 1100 } else { 1010 };
+            assert_eq!(table.reserve(near_end(i), 1000, exp), Ok(true));
+        }
+        // Keys homed at the start, behind the wrapped part of the chain.
+        for i in 0..4u32 {
+            assert_eq!(table.reserve(colliding(100 + i), 1000, 1100), Ok(true));
+        }
+        assert_eq!(table.home(near_end(0)), len - 2);
+        assert!(table.get(0) != 0 && slot_dist(table.get(0)) == 2, "wraps");
+        let before = max_dist(&table);
+        let now = table.relative(1010);
+        table.sweep(now);
+        // Live: near_end 0, 3, 6 and the four at the start.
+        assert_eq!(table.occupied, 7);
+        assert!(in_robin_hood_order(&table));
+        assert!(max_dist(&table) <= before);
+        assert_eq!(table.earliest, table.relative(1100));
+        for i in [0u32, 3, 6] {
+            assert_eq!(table.reserve(near_end(i), 1010, 1100), Ok(false), "{i}");
+        }
+        for i in 0..4u32 {
+            assert_eq!(table.reserve(colliding(100 + i), 1010, 1100), Ok(false));
+        }
+        for i in [1u32, 2, 4, 5, 7] {
+            assert_eq!(table.find(near_end(i)), None, "{i}");
+        }
+    }
+
     #[test]
     fn as_11_expired_slot_is_reused_without_growing_the_count() {
         let mut table = Table::new(4);
@@ -839,15 +888,7 @@ mod tests {
                 proptest::prop_assert!(table.occupied >= model.len());
                 proptest::prop_assert!(table.occupied <= capacity);
                 // Robin Hood order holds everywhere.
-                let len = table.slots.len();
-                for i in 0..len {
-                    let (a, b) = (table.slots[i], table.slots[(i + 1) % len]);
-                    if b != 0 {
-                        proptest::prop_assert!(
-                            a != 0 && slot_dist(b) <= slot_dist(a) + 1 || slot_dist(b) == 0
-                        );
-                    }
-                }
+                proptest::prop_assert!(in_robin_hood_order(&table));
             }
         }
     }
