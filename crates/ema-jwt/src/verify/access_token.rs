@@ -24,6 +24,7 @@ const CLAIMS: &[ClaimRule] = &[
     ("amr", Shape::Strings, false),
     ("cnf", Shape::Object, false),
 ];
+const _: () = assert!(CLAIMS.len() <= rules::MAX_RULES);
 
 fn err(kind: ErrorKind) -> Error {
     Error::for_token(TokenKind::AccessToken, kind)

@@ -23,6 +23,7 @@ const CLAIMS: &[ClaimRule] = &[
     ("iat", Shape::Time, false),
     ("nbf", Shape::Time, false),
 ];
+const _: () = assert!(CLAIMS.len() <= rules::MAX_RULES);
 
 /// No `typ`, `JWT`, or the rfc7523bis type; never an ID-JAG, access token or DPoP proof (JWT-03).
 const TYP: TypRule = TypRule::AbsentOr(&[JOSE_TYPE_CLIENT_AUTHENTICATION, "jwt"]);

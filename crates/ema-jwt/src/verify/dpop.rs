@@ -64,6 +64,7 @@ const CLAIMS: &[ClaimRule] = &[
     ("ath", Shape::String, false),
     ("nonce", Shape::String, false),
 ];
+const _: () = assert!(CLAIMS.len() <= rules::MAX_RULES);
 
 const TYP: TypRule = TypRule::Required(urn::JOSE_TYPE_DPOP);
 

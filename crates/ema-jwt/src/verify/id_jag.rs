@@ -32,6 +32,7 @@ const CLAIMS: &[ClaimRule] = &[
     ("sub_id", Shape::Object, false),
     ("cnf", Shape::Object, false),
 ];
+const _: () = assert!(CLAIMS.len() <= rules::MAX_RULES);
 
 const KIND: TokenKind = TokenKind::IdJag;
 

@@ -23,6 +23,7 @@ const CLAIMS: &[ClaimRule] = &[
     ("azp", Shape::String, false),
     ("email", Shape::String, false),
 ];
+const _: () = assert!(CLAIMS.len() <= rules::MAX_RULES);
 
 /// ID tokens carry no `typ` or `JWT`; anything else (an ID-JAG, an `at+jwt`) is refused (JWT-03).
 const TYP: TypRule = TypRule::AbsentOr(&["jwt"]);
