@@ -116,6 +116,8 @@ def report(out, quick):
     rows.append(("replay store: reserve a replayed key at 1M live (check)", "%.0f ns" % replayed if replayed else "—", "(backend-independent)"))
     floor = med.get("replay/memory/dependent_load_table_sized")
     rows.append(("memory floor: one dependent random load in an array the size of the table", "%.0f ns" % floor if floor else "—", "(machine)"))
+    slowest = metrics.get("replay_slowest_reservation_us")
+    rows.append(("replay store: slowest of 1M reservations past capacity (reclaim included)", "%.0f µs" % slowest if slowest else "—", "(backend-independent)"))
     bpe = metrics.get("replay_bytes_per_entry")
     rows.append(("replay store: heap bytes per live entry at 1M", "%.1f B" % bpe if bpe else "—", "(backend-independent)"))
 
