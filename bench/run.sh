@@ -5,7 +5,7 @@
 #     baseline endpoint of the same binary, run alternately;
 #   - PyJWT, joserfc (pip, into a venv) and Node `jose` (npm) validating the same ID-JAG.
 # Usage: bash bench/run.sh [--quick]
-# Runtime on a 2-core machine: about 9 minutes after the build (--quick: about 4); the first
+# Runtime on a 2-core machine: about 10 minutes after the build (--quick: about 4); the first
 # build of the benchmark binaries takes 10-20 minutes more. Needs cargo, python3 (3.9+),
 # node + npm, and wrk (installed with apt-get when missing and running as root).
 set -euo pipefail
@@ -28,7 +28,7 @@ export CRITERION_HOME=$OUT/criterion
 if [[ $QUICK == 1 ]]; then
   WARM=1; MEAS=2; LOAD_SECS=4; ROUNDS=1; REPEATS=3
 else
-  WARM=2; MEAS=5; LOAD_SECS=10; ROUNDS=2; REPEATS=7
+  WARM=2; MEAS=5; LOAD_SECS=10; ROUNDS=3; REPEATS=7
 fi
 CRIT=(--warm-up-time "$WARM" --measurement-time "$MEAS" --noplot)
 log() { printf '\n== %s\n' "$*" >&2; }
