@@ -102,10 +102,14 @@ pub(crate) fn check_claim_shapes(
     }
     let (mut present, mut bad) = (0u64, 0u64);
     for (name, value) in claims {
-        let Some(i) = rules.iter().position(|(rule, ..)| *rule == name.as_str()) else {
+        let Some((i, &(_, shape, _))) = rules
+            .iter()
+            .enumerate()
+            .find(|(_, (rule, ..))| *rule == name.as_str())
+        else {
             continue;
         };
-        let (Some(&(_, shape, _)), Some(bit)) = (rules.get(i), bit(i)) else {
+        let Some(bit) = bit(i) else {
             continue;
         };
         present |= bit;
