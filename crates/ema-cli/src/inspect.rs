@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use ema_jwt::compact::UnverifiedJws;
 use ema_jwt::verify::{AccessTokenVerifier, IdJagVerifier, IdTokenVerifier, TrustAnchor};
-use ema_jwt::{Algorithm, KeySet};
+use ema_jwt::{Algorithm, ClaimsObject, KeySet};
 use ema_types::{Clock, Issuer, Resource, SystemClock, urn};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The largest token read.
 pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -72,11 +72,11 @@ pub(crate) fn describe(token: &str, now: u64) -> Result<String, String> {
 }
 
 /// One claim per line, times with a readable offset from `now`.
-pub(crate) fn claims_text(claims: &Map<String, Value>, now: u64, indent: &str) -> String {
+pub(crate) fn claims_text(claims: &ClaimsObject, now: u64, indent: &str) -> String {
     let mut out = String::new();
-    for (name, value) in claims {
+    for (name, value) in claims.iter() {
         let mut line = format!("{indent}{name}: {value}");
-        if matches!(name.as_str(), "iat" | "exp" | "nbf" | "auth_time")
+        if matches!(name, "iat" | "exp" | "nbf" | "auth_time")
             && let Some(t) = value.as_u64()
         {
             line.push_str(&format!("  ({})", relative(t, now)));
@@ -95,7 +95,7 @@ fn relative(t: u64, now: u64) -> String {
     }
 }
 
-fn first_audience(claims: &Map<String, Value>) -> Option<String> {
+fn first_audience(claims: &ClaimsObject) -> Option<String> {
     match claims.get("aud")? {
         Value::String(s) => Some(s.clone()),
         Value::Array(items) => items.first()?.as_str().map(str::to_owned),
@@ -103,7 +103,7 @@ fn first_audience(claims: &Map<String, Value>) -> Option<String> {
     }
 }
 
-fn claim(claims: &Map<String, Value>, name: &str) -> Option<String> {
+fn claim(claims: &ClaimsObject, name: &str) -> Option<String> {
     claims.get(name)?.as_str().map(str::to_owned)
 }
 
@@ -166,7 +166,7 @@ fn validate(
     kind: Kind,
     iss: Option<String>,
     aud: Option<String>,
-    claims: &Map<String, Value>,
+    claims: &ClaimsObject,
     clock: &dyn Clock,
 ) -> Result<(), String> {
     let iss = iss.ok_or("no iss claim")?;

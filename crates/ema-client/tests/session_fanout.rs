@@ -337,7 +337,7 @@ async fn audit_every_idp_and_as_decision_once_correlated_by_jti_without_secrets(
     // (The captured assertion is read for its jti: the AS events of the
     // concurrent redemptions are not in the log's order.)
     let captured_jws = ema_jwt::compact::UnverifiedJws::decode(&captured, 1 << 16).unwrap();
-    let captured_jti = captured_jws.claims()["jti"].as_str().unwrap();
+    let captured_jti = captured_jws.claims().get("jti").unwrap().as_str().unwrap();
     let replay = at_as.iter().find(|e| e.reason == "replayed").unwrap();
     assert_eq!(replay.jti.as_deref(), Some(captured_jti));
     assert_eq!(replay.error.as_deref(), Some("invalid_grant"));

@@ -1,6 +1,8 @@
 //! JWS Compact Serialization, split and decoded strictly (JWT-01, JWT-11; §6 step 4).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::claims_object::ClaimsObject;
 
 use crate::error::{ErrorKind, Segment};
 use crate::header::{Header, HeaderMembers};
@@ -20,7 +22,7 @@ pub struct UnverifiedJws<'a> {
     token: &'a str,
     signing_input_len: usize,
     header: Header,
-    claims: Map<String, Value>,
+    claims: ClaimsObject,
     signature: Vec<u8>,
 }
 
@@ -93,7 +95,7 @@ impl<'a> UnverifiedJws<'a> {
         }
         let payload = b64::decode(p).ok_or(ErrorKind::InvalidBase64(Segment::Payload))?;
         let signature = b64::decode(s).ok_or(ErrorKind::InvalidBase64(Segment::Signature))?;
-        let claims = json::parse_object(&payload, Segment::Payload)?;
+        let claims = json::parse_claims(&payload, Segment::Payload)?;
         let jws = Self {
             token,
             signing_input_len: h.len() + 1 + p.len(),
@@ -112,7 +114,7 @@ impl<'a> UnverifiedJws<'a> {
 
     /// The claims, unverified.
     #[must_use]
-    pub fn claims(&self) -> &Map<String, Value> {
+    pub fn claims(&self) -> &ClaimsObject {
         &self.claims
     }
 
@@ -145,7 +147,7 @@ impl<'a> UnverifiedJws<'a> {
 
     /// Take the claims object (unverified).
     #[must_use]
-    pub fn into_claims(self) -> Map<String, Value> {
+    pub fn into_claims(self) -> ClaimsObject {
         self.claims
     }
 }

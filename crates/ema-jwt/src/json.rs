@@ -11,20 +11,15 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
+use crate::claims_object::ClaimsObject;
 use crate::error::{ErrorKind, Segment};
 
-/// Parse `bytes` as a JSON object, rejecting duplicate member names anywhere inside.
-pub(crate) fn parse_object(
-    bytes: &[u8],
-    segment: Segment,
-) -> Result<Map<String, Value>, ErrorKind> {
-    match parse_with(bytes, segment, StrictValue)? {
-        Value::Object(map) => Ok(map),
-        _ => Err(ErrorKind::InvalidJson(segment)),
-    }
+/// Parse `bytes` as a JSON object of claims, rejecting duplicate member names anywhere inside.
+pub(crate) fn parse_claims(bytes: &[u8], segment: Segment) -> Result<ClaimsObject, ErrorKind> {
+    parse_with(bytes, segment, Claims)
 }
 
-/// Parse `bytes` as a JSON object as strictly as [`parse_object`], keeping only the members
+/// Parse `bytes` as a JSON object as strictly as [`parse_claims`], keeping only the members
 /// named in `names` (in that order): the others are checked and dropped, never built.
 pub(crate) fn parse_object_picking<const N: usize>(
     bytes: &[u8],
@@ -114,6 +109,52 @@ impl<'de> Visitor<'de> for Name {
 
     fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
         Ok(Cow::Owned(v))
+    }
+}
+
+/// A claims object: the top-level members kept in token order, their values built strictly.
+struct Claims;
+
+impl<'de> DeserializeSeed<'de> for Claims {
+    type Value = ClaimsObject;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Claims {
+    type Value = ClaimsObject;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut claims = ClaimsObject::with_typical_capacity();
+        // A repeat is looked for among the members kept so far while they are few, then in a
+        // set of the names (filled once, when the members outgrow the short list).
+        let mut many: Option<SeenNames<'de>> = None;
+        while let Some(name) = map.next_key_seed(Name)? {
+            let repeated = match &mut many {
+                Some(seen) => !seen.insert(name.clone()),
+                None if claims.len() < FEW_NAMES => claims.contains_key(&name),
+                None => {
+                    let mut seen = SeenNames::default();
+                    for earlier in claims.names() {
+                        seen.insert(Cow::Owned(earlier.to_owned()));
+                    }
+                    let repeated = !seen.insert(name.clone());
+                    many = Some(seen);
+                    repeated
+                }
+            };
+            if repeated {
+                return Err(duplicate(&name));
+            }
+            claims.push_new(name, map.next_value_seed(StrictValue)?);
+        }
+        Ok(claims)
     }
 }
 
@@ -294,21 +335,21 @@ mod tests {
     #[test]
     fn jwt_11_duplicate_member_names_rejected_at_any_depth() {
         assert_eq!(
-            parse_object(br#"{"iss":"a","iss":"b"}"#, Segment::Payload),
+            parse_claims(br#"{"iss":"a","iss":"b"}"#, Segment::Payload),
             Err(ErrorKind::DuplicateMember {
                 segment: Segment::Payload,
                 name: "iss".into()
             })
         );
         assert_eq!(
-            parse_object(br#"{"cnf":{"jkt":"a","jkt":"b"}}"#, Segment::Payload),
+            parse_claims(br#"{"cnf":{"jkt":"a","jkt":"b"}}"#, Segment::Payload),
             Err(ErrorKind::DuplicateMember {
                 segment: Segment::Payload,
                 name: "jkt".into()
             })
         );
         assert_eq!(
-            parse_object(br#"{"a":[{"x":1,"x":2}]}"#, Segment::Header),
+            parse_claims(br#"{"a":[{"x":1,"x":2}]}"#, Segment::Header),
             Err(ErrorKind::DuplicateMember {
                 segment: Segment::Header,
                 name: "x".into()
@@ -316,7 +357,7 @@ mod tests {
         );
         // Escaped spellings of the same name are the same name.
         assert!(matches!(
-            parse_object(br#"{"iss":"a","\u0069ss":"b"}"#, Segment::Payload),
+            parse_claims(br#"{"iss":"a","\u0069ss":"b"}"#, Segment::Payload),
             Err(ErrorKind::DuplicateMember { .. })
         ));
     }
@@ -360,25 +401,25 @@ mod tests {
     #[test]
     fn objects_only_and_no_trailing_data() {
         assert_eq!(
-            parse_object(b"[1]", Segment::Header),
+            parse_claims(b"[1]", Segment::Header),
             Err(ErrorKind::InvalidJson(Segment::Header))
         );
         assert_eq!(
-            parse_object(b"{} {}", Segment::Header),
+            parse_claims(b"{} {}", Segment::Header),
             Err(ErrorKind::InvalidJson(Segment::Header))
         );
         assert_eq!(
-            parse_object(b"{\"a\":1,}", Segment::Header),
+            parse_claims(b"{\"a\":1,}", Segment::Header),
             Err(ErrorKind::InvalidJson(Segment::Header))
         );
-        assert!(parse_object(br#" {"a":{"b":[1,2.5,null,true]}} "#, Segment::Payload).is_ok());
+        assert!(parse_claims(br#" {"a":{"b":[1,2.5,null,true]}} "#, Segment::Payload).is_ok());
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(
-            parse_object(deep.as_bytes(), Segment::Payload),
+            parse_claims(deep.as_bytes(), Segment::Payload),
             Err(ErrorKind::InvalidJson(Segment::Payload))
         );
     }

@@ -60,6 +60,7 @@
 
 mod alg;
 mod b64;
+mod claims_object;
 pub mod compact;
 pub mod error;
 pub mod header;
@@ -75,6 +76,7 @@ pub mod mint;
 pub mod verify;
 
 pub use alg::Algorithm;
+pub use claims_object::ClaimsObject;
 pub use error::{Error, ErrorKind, Result, Segment, TokenKind};
 pub use header::Header;
 pub use key::{Jwk, JwkSet};

@@ -323,6 +323,7 @@ fn id_jag_claims(r: &HttpResponse) -> serde_json::Map<String, Value> {
     ema_jwt::compact::UnverifiedJws::decode(&token, 16 * 1024)
         .unwrap()
         .into_claims()
+        .into_map()
 }
 
 #[tokio::test]
@@ -659,7 +660,7 @@ async fn idp_15_id_jag_verifies_at_the_as_with_header_and_claims() {
     assert_eq!(jws.header().typ.as_deref(), Some("oauth-id-jag+jwt"));
     assert_eq!(jws.header().alg, Algorithm::ES256);
     assert_eq!(jws.header().kid.as_deref(), Some("idp-2026"));
-    let claims = jws.claims().clone();
+    let claims = jws.claims().to_map();
     assert_eq!(claims["iss"], IDP);
     assert_eq!(claims["aud"], AS, "aud is a single string");
     assert_eq!(claims["resource"], MCP);

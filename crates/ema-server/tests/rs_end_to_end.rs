@@ -109,6 +109,7 @@ async fn id_token_to_authorized_mcp_call(dpop: bool) {
         ema_jwt::compact::UnverifiedJws::decode(token, 16 * 1024)
             .unwrap()
             .into_claims()
+            .into_map()
     };
 
     // --- IdP: desk-7f3a may get ID-JAGs for the ToolHub AS and its MCP server.

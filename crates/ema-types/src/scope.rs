@@ -18,6 +18,12 @@ impl Scope {
     /// Validate one scope token.
     pub fn new(value: impl Into<String>) -> Result<Self, ScopeError> {
         let value = value.into();
+        Self::check(&value)?;
+        Ok(Self(value))
+    }
+
+    /// Check one scope token without building it.
+    fn check(value: &str) -> Result<(), ScopeError> {
         if value.is_empty() {
             return Err(ScopeError::Empty);
         }
@@ -30,7 +36,7 @@ impl Scope {
         {
             return Err(ScopeError::InvalidCharacter);
         }
-        Ok(Self(value))
+        Ok(())
     }
 
     /// The token.
@@ -90,6 +96,24 @@ impl ScopeSet {
             }
         }
         Ok(Self(set))
+    }
+
+    /// Check a space-delimited scope string as [`ScopeSet::parse`] does, building nothing:
+    /// `Ok` exactly when `parse` would succeed.
+    pub fn check(value: &str) -> Result<(), ScopeError> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        let mut tokens = 0;
+        for token in value.split(' ') {
+            Scope::check(token)?;
+            tokens += 1;
+        }
+        if tokens > MAX_SCOPES {
+            // Repeats count once: only the set can tell.
+            return Self::parse(value).map(drop);
+        }
+        Ok(())
     }
 
     /// Build from scope strings.
@@ -247,12 +271,23 @@ mod tests {
     fn too_many() {
         let many: Vec<String> = (0..=MAX_SCOPES).map(|i| format!("s{i}")).collect();
         assert_eq!(ScopeSet::parse(&many.join(" ")), Err(ScopeError::TooMany));
+        assert_eq!(ScopeSet::check(&many.join(" ")), Err(ScopeError::TooMany));
+        // Repeats count once, so more tokens than the limit can still be a valid set.
+        let repeated = ["a"; MAX_SCOPES + 5].join(" ");
+        assert!(ScopeSet::parse(&repeated).is_ok());
+        assert_eq!(ScopeSet::check(&repeated), Ok(()));
     }
 
     proptest! {
         #[test]
         fn parse_never_panics(s in "\\PC*") {
             let _ = ScopeSet::parse(&s);
+        }
+
+        /// `check` accepts exactly what `parse` accepts, on scope-like strings and any text.
+        #[test]
+        fn check_agrees_with_parse(s in prop_oneof!["[a-c \"]{0,12}", "\\PC{0,20}"]) {
+            prop_assert_eq!(ScopeSet::check(&s).is_ok(), ScopeSet::parse(&s).is_ok());
         }
 
         #[test]

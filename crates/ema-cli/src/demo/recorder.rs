@@ -9,9 +9,10 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use ema_jwt::ClaimsObject;
 use ema_jwt::compact::UnverifiedJws;
 use ema_types::Form;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::inspect::MAX_TOKEN_BYTES;
 
@@ -342,11 +343,11 @@ fn token_response_notes(body: &[u8]) -> Vec<String> {
     notes
 }
 
-fn key_claims(claims: &Map<String, Value>) -> String {
+fn key_claims(claims: &ClaimsObject) -> String {
     ["sub", "aud", "client_id", "scope"]
         .iter()
         .filter_map(|name| {
-            let value = claims.get(*name)?;
+            let value = claims.get(name)?;
             let text = match value {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),

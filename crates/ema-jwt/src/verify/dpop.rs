@@ -38,13 +38,13 @@
 use std::fmt;
 
 use ema_types::{Clock, urn};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::rules::{self, ClaimRule, Shape, TypRule};
 use crate::compact::{DEFAULT_MAX_TOKEN_BYTES, UnverifiedJws};
 use crate::error::{Error, ErrorKind, TokenKind};
 use crate::key::{Jwk, VerifyingKey};
-use crate::{Algorithm, b64, backend};
+use crate::{Algorithm, ClaimsObject, b64, backend};
 
 /// Default accepted age of a proof: `iat` at most 300 s before now (plus skew).
 pub const DPOP_DEFAULT_MAX_AGE_SECS: u64 = 300;
@@ -142,7 +142,7 @@ pub struct VerifiedDpopProof {
     pub nonce: Option<String>,
     /// Every claim of the proof, for extension checks (for example the MCP DPoP
     /// extension's `content_digest`).
-    pub claims: Map<String, Value>,
+    pub claims: ClaimsObject,
 }
 
 /// Verifies RFC 9449 DPoP proofs (§4.3): `typ` `dpop+jwt`; `alg` in the allow-list; a public
@@ -304,7 +304,7 @@ impl DpopProofVerifier {
     /// RFC 9449 §4.3 checks 8-12 (claims of a proof whose signature verified).
     fn check_claims(
         &self,
-        claims: &Map<String, Value>,
+        claims: &ClaimsObject,
         request: &DpopRequest<'_>,
         expected_htu: &str,
         now: u64,

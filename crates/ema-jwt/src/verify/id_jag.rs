@@ -175,7 +175,7 @@ impl IdJagVerifier {
             }
         }
         let resources = rules::strings_of(claims, "resource"); // 16
-        if resources.is_empty() {
+        if resources.count() == 0 {
             if !self.allow_missing_resource {
                 return Err(ErrorKind::MissingResource);
             }

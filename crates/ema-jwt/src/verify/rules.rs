@@ -1,8 +1,9 @@
 //! The checks every verifier shares, one function per digest rule.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::Algorithm;
+use crate::claims_object::ClaimsObject;
 use crate::error::ErrorKind;
 use crate::header::Header;
 use crate::key::{KeySet, VerifyingKey};
@@ -92,7 +93,7 @@ pub(crate) const MAX_RULES: usize = 64;
 /// order, is reported. A rule list longer than [`MAX_RULES`] (every verifier's is checked
 /// at compile time) refuses every token.
 pub(crate) fn check_claim_shapes(
-    claims: &Map<String, Value>,
+    claims: &ClaimsObject,
     rules: &[ClaimRule],
 ) -> Result<(), ErrorKind> {
     if rules.len() > MAX_RULES {
@@ -101,11 +102,11 @@ pub(crate) fn check_claim_shapes(
         ));
     }
     let (mut present, mut bad) = (0u64, 0u64);
-    for (name, value) in claims {
+    for (name, value) in claims.iter() {
         let Some((i, &(_, shape, _))) = rules
             .iter()
             .enumerate()
-            .find(|(_, (rule, ..))| *rule == name.as_str())
+            .find(|(_, (rule, ..))| *rule == name)
         else {
             continue;
         };
@@ -152,27 +153,64 @@ fn has_shape(value: &Value, shape: Shape) -> bool {
         Shape::Strings => value
             .as_array()
             .is_some_and(|items| items.iter().all(Value::is_string)),
-        Shape::Scope => value.as_str().is_some_and(|s| ScopeSet::parse(s).is_ok()),
+        Shape::Scope => value.as_str().is_some_and(|s| ScopeSet::check(s).is_ok()),
         Shape::Object => value.is_object(),
     }
 }
 
+/// The strings of a claim checked to be [`Shape::StringOrStrings`]: none, one, or an array's.
+#[derive(Clone, Copy)]
+pub(crate) enum Strings<'a> {
+    /// The claim is absent.
+    None,
+    /// A single string.
+    One(&'a str),
+    /// An array (its strings; anything else in it is skipped).
+    Many(&'a [Value]),
+}
+
+impl<'a> Strings<'a> {
+    /// The strings, in order.
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (one, many) = match self {
+            Self::None => (None, &[][..]),
+            Self::One(s) => (Some(s), &[][..]),
+            Self::Many(items) => (None, items),
+        };
+        one.into_iter().chain(many.iter().filter_map(Value::as_str))
+    }
+
+    /// How many strings there are.
+    pub(crate) fn count(self) -> usize {
+        self.iter().count()
+    }
+
+    /// The only string, when there is exactly one.
+    pub(crate) fn single(self) -> Option<&'a str> {
+        let mut all = self.iter();
+        match (all.next(), all.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+}
+
 /// Values of a claim checked to be [`Shape::StringOrStrings`].
-pub(crate) fn strings_of<'a>(claims: &'a Map<String, Value>, name: &str) -> Vec<&'a str> {
+pub(crate) fn strings_of<'a>(claims: &'a ClaimsObject, name: &str) -> Strings<'a> {
     match claims.get(name) {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+        Some(Value::String(s)) => Strings::One(s),
+        Some(Value::Array(items)) => Strings::Many(items),
+        _ => Strings::None,
     }
 }
 
 /// A time claim checked to be [`Shape::Time`].
-pub(crate) fn time_of(claims: &Map<String, Value>, name: &str) -> Option<u64> {
+pub(crate) fn time_of(claims: &ClaimsObject, name: &str) -> Option<u64> {
     claims.get(name).and_then(Value::as_u64)
 }
 
 /// §6 step 7 / JWT-08: `iss` equals the expected issuer exactly.
-pub(crate) fn check_issuer(claims: &Map<String, Value>, expected: &str) -> Result<(), ErrorKind> {
+pub(crate) fn check_issuer(claims: &ClaimsObject, expected: &str) -> Result<(), ErrorKind> {
     match claims.get("iss") {
         Some(Value::String(iss)) if iss == expected => Ok(()),
         Some(Value::String(_)) => Err(ErrorKind::UntrustedIssuer),
@@ -184,25 +222,25 @@ pub(crate) fn check_issuer(claims: &Map<String, Value>, expected: &str) -> Resul
 /// §6 step 11 / JWT-07: `aud` is a string or a one-element array exactly equal to `expected`
 /// (or to one of `also`, such as a legacy token-endpoint audience).
 pub(crate) fn check_single_audience(
-    claims: &Map<String, Value>,
+    claims: &ClaimsObject,
     expected: &str,
     also: Option<&str>,
 ) -> Result<(), ErrorKind> {
     let auds = strings_of(claims, "aud");
-    match auds.as_slice() {
-        [aud] if *aud == expected || also.is_some_and(|a| a == *aud) => Ok(()),
-        [_] => Err(ErrorKind::AudienceMismatch),
-        [] => Err(ErrorKind::MissingClaim("aud")),
-        many => Err(ErrorKind::MultipleAudiences(many.len())),
+    match (auds.single(), auds.count()) {
+        (Some(aud), _) if aud == expected || also.is_some_and(|a| a == aud) => Ok(()),
+        (Some(_), _) => Err(ErrorKind::AudienceMismatch),
+        (None, 0) => Err(ErrorKind::MissingClaim("aud")),
+        (None, many) => Err(ErrorKind::MultipleAudiences(many)),
     }
 }
 
 /// RS-03 / IDP-06: `aud` contains `expected` (exact string comparison).
 pub(crate) fn check_audience_contains(
-    claims: &Map<String, Value>,
+    claims: &ClaimsObject,
     matches: impl Fn(&str) -> bool,
 ) -> Result<(), ErrorKind> {
-    if strings_of(claims, "aud").into_iter().any(matches) {
+    if strings_of(claims, "aud").iter().any(matches) {
         Ok(())
     } else {
         Err(ErrorKind::AudienceMismatch)
@@ -210,11 +248,7 @@ pub(crate) fn check_audience_contains(
 }
 
 /// §6 step 13 / JWT-06: reject if now ≥ `exp` + S, `nbf` > now + S, or `iat` > now + S.
-pub(crate) fn check_times(
-    claims: &Map<String, Value>,
-    now: u64,
-    skew: u64,
-) -> Result<(), ErrorKind> {
+pub(crate) fn check_times(claims: &ClaimsObject, now: u64, skew: u64) -> Result<(), ErrorKind> {
     if let Some(exp) = time_of(claims, "exp")
         && now >= exp.saturating_add(skew)
     {
@@ -231,7 +265,7 @@ pub(crate) fn check_times(
 }
 
 /// §6 step 14: `exp` - `iat` ≤ `max` (and `exp` not before `iat`).
-pub(crate) fn check_lifetime(claims: &Map<String, Value>, max: u64) -> Result<(), ErrorKind> {
+pub(crate) fn check_lifetime(claims: &ClaimsObject, max: u64) -> Result<(), ErrorKind> {
     let (Some(iat), Some(exp)) = (time_of(claims, "iat"), time_of(claims, "exp")) else {
         return Ok(());
     };
@@ -261,8 +295,8 @@ pub(crate) fn checked_lifetime(secs: u64, max: u64, what: &'static str) -> Resul
 }
 
 /// Turn a shape-checked claims object into its typed form.
-pub(crate) fn into_typed<C: FromClaimsObject>(claims: Map<String, Value>) -> Result<C, ErrorKind> {
-    C::from_claims_object(claims).map_err(|_| ErrorKind::InvalidClaim("claims"))
+pub(crate) fn into_typed<C: FromClaimsObject>(claims: ClaimsObject) -> Result<C, ErrorKind> {
+    C::from_claims_members(claims.into_members()).map_err(|_| ErrorKind::InvalidClaim("claims"))
 }
 
 #[cfg(test)]
@@ -270,10 +304,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn obj(v: Value) -> Map<String, Value> {
+    fn obj(v: Value) -> ClaimsObject {
         match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
+            Value::Object(m) => m.into(),
+            _ => ClaimsObject::default(),
         }
     }
 
@@ -367,7 +401,8 @@ mod tests {
         let all = names
             .iter()
             .map(|n| ((*n).to_owned(), json!("v")))
-            .collect();
+            .collect::<serde_json::Map<_, _>>()
+            .into();
         assert!(matches!(
             check_claim_shapes(&all, &rules),
             Err(ErrorKind::InvalidConfig(_))

@@ -6,6 +6,8 @@
 //! known member out by name instead and keeps the rest as the unknown claims, with the same
 //! result as `serde_json::from_value` (tested for every claims type).
 
+use std::borrow::Cow;
+
 use serde::de::{DeserializeOwned, Error as _};
 use serde_json::Value;
 
@@ -13,9 +15,23 @@ use super::ExtraClaims;
 
 /// A claims set that can be built from a parsed JSON object of claims.
 pub trait FromClaimsObject: Sized {
+    /// The claims set of `members` (a JSON object's, names unique): what
+    /// `serde_json::from_value` of that object gives, known members typed and the others kept
+    /// as unknown claims. A decoder that keeps member names as `&'static str` for the names it
+    /// knows passes them without a copy.
+    fn from_claims_members<I>(members: I) -> Result<Self, serde_json::Error>
+    where
+        I: IntoIterator<Item = (Cow<'static, str>, Value)>;
+
     /// The claims set of `object`: what `serde_json::from_value(Value::Object(object))`
     /// gives, known members typed and the others kept as unknown claims.
-    fn from_claims_object(object: ExtraClaims) -> Result<Self, serde_json::Error>;
+    fn from_claims_object(object: ExtraClaims) -> Result<Self, serde_json::Error> {
+        Self::from_claims_members(
+            object
+                .into_iter()
+                .map(|(name, value)| (Cow::Owned(name), value)),
+        )
+    }
 }
 
 /// Reads one member's value: what `#[serde(default)]` on an `Option` field reads, where
@@ -39,19 +55,20 @@ pub(super) fn missing<T>(name: &'static str) -> Result<T, serde_json::Error> {
 macro_rules! from_claims_object {
     ($ty:ident { required: [$($req:ident),* $(,)?], optional: [$($opt:ident),* $(,)?] $(,)? }) => {
         impl $crate::claims::FromClaimsObject for $ty {
-            fn from_claims_object(
-                object: $crate::claims::ExtraClaims,
-            ) -> Result<Self, serde_json::Error> {
+            fn from_claims_members<I>(members: I) -> Result<Self, serde_json::Error>
+            where
+                I: IntoIterator<Item = (std::borrow::Cow<'static, str>, serde_json::Value)>,
+            {
                 use $crate::claims::from_object::{missing, optional};
                 $(let mut $req = None;)*
                 $(let mut $opt = None;)*
                 let mut extra = $crate::claims::ExtraClaims::new();
-                for (name, value) in object {
-                    match name.as_str() {
+                for (name, value) in members {
+                    match name.as_ref() {
                         $(stringify!($req) => $req = Some(serde::Deserialize::deserialize(value)?),)*
                         $(stringify!($opt) => $opt = optional(value)?,)*
                         _ => {
-                            extra.insert(name, value);
+                            extra.insert(name.into_owned(), value);
                         }
                     }
                 }
