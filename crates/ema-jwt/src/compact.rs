@@ -85,17 +85,19 @@ impl<'a> UnverifiedJws<'a> {
         if h.is_empty() {
             return Err(ErrorKind::EmptySegment(Segment::Header));
         }
-        let header_bytes = b64::decode(h).ok_or(ErrorKind::InvalidBase64(Segment::Header))?;
-        let (header, extra) = read_header(HeaderMembers::parse(&header_bytes)?)?;
+        let members = b64::decode_then(h, HeaderMembers::parse)
+            .ok_or(ErrorKind::InvalidBase64(Segment::Header))??;
+        let (header, extra) = read_header(members)?;
         if p.is_empty() {
             return Err(ErrorKind::EmptySegment(Segment::Payload));
         }
         if s.is_empty() {
             return Err(ErrorKind::EmptySegment(Segment::Signature));
         }
-        let payload = b64::decode(p).ok_or(ErrorKind::InvalidBase64(Segment::Payload))?;
+        let claims = b64::decode_then(p, |payload| json::parse_claims(payload, Segment::Payload))
+            .ok_or(ErrorKind::InvalidBase64(Segment::Payload))?;
         let signature = b64::decode(s).ok_or(ErrorKind::InvalidBase64(Segment::Signature))?;
-        let claims = json::parse_claims(&payload, Segment::Payload)?;
+        let claims = claims?;
         let jws = Self {
             token,
             signing_input_len: h.len() + 1 + p.len(),

@@ -179,15 +179,16 @@ impl<'de, const N: usize> Visitor<'de> for Picking<'_, N> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut picked = [const { None }; N];
-        let mut seen = SeenNames::default();
+        let mut picked: [Option<Value>; N] = [const { None }; N];
+        // A picked name repeats when its slot is filled; the other names are remembered (a
+        // header of picked names only allocates nothing for this).
+        let mut others = SeenNames::default();
         while let Some(name) = map.next_key_seed(Name)? {
             let slot = self.names.iter().position(|n| *n == name);
-            if !seen.insert(name.clone()) {
-                return Err(duplicate(&name));
-            }
             match slot.and_then(|i| picked.get_mut(i)) {
+                Some(Some(_)) => return Err(duplicate(&name)),
                 Some(slot) => *slot = Some(map.next_value_seed(StrictValue)?),
+                None if !others.insert(name.clone()) => return Err(duplicate(&name)),
                 None => map.next_value_seed(StrictIgnored)?,
             }
         }
@@ -379,6 +380,7 @@ mod tests {
         assert_eq!(pick(r#"{"x":1}"#), Ok([None, None]));
         // Repeats of picked and dropped members, escaped spellings, inside dropped values.
         assert_eq!(pick(r#"{"alg":"ES256","alg":"ES256"}"#), dup("alg"));
+        assert_eq!(pick(r#"{"alg":null,"kid":"k","alg":"ES256"}"#), dup("alg"));
         assert_eq!(pick(r#"{"alg":"ES256","\u0061lg":"none"}"#), dup("alg"));
         assert_eq!(pick(r#"{"x":1,"x":2}"#), dup("x"));
         assert_eq!(pick(r#"{"x":[{"y":1,"y":2}]}"#), dup("y"));
