@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use crate::claims_object::ClaimsObject;
-
 use crate::error::{ErrorKind, Segment};
 use crate::header::{Header, HeaderMembers};
 use crate::{b64, json};

@@ -180,8 +180,8 @@ impl<'de, const N: usize> Visitor<'de> for Picking<'_, N> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut picked: [Option<Value>; N] = [const { None }; N];
-        // A picked name repeats when its slot is filled; the other names are remembered (a
-        // header of picked names only allocates nothing for this).
+        // A picked name repeats when its slot is already filled; only the other names are
+        // remembered, so a header of picked members alone allocates nothing for this.
         let mut others = SeenNames::default();
         while let Some(name) = map.next_key_seed(Name)? {
             let slot = self.names.iter().position(|n| *n == name);
@@ -361,6 +361,20 @@ mod tests {
             parse_claims(br#"{"iss":"a","\u0069ss":"b"}"#, Segment::Payload),
             Err(ErrorKind::DuplicateMember { .. })
         ));
+        // Past the short list of names: a repeat of an early member and of a late one.
+        let many: Vec<String> = (0..40).map(|i| format!("\"m{i}\":{i}")).collect();
+        for repeat in ["m3", "m30"] {
+            let json = format!("{{{},\"{repeat}\":0}}", many.join(","));
+            assert_eq!(
+                parse_claims(json.as_bytes(), Segment::Payload),
+                Err(ErrorKind::DuplicateMember {
+                    segment: Segment::Payload,
+                    name: repeat.into()
+                })
+            );
+        }
+        let json = format!("{{{}}}", many.join(","));
+        assert_eq!(parse_claims(json.as_bytes(), Segment::Payload).map(|c| c.len()), Ok(40));
     }
 
     #[test]
@@ -397,6 +411,32 @@ mod tests {
                 Err(ErrorKind::InvalidJson(Segment::Header)),
                 "{bad}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// JWT-11: a claims object of up to 40 members (past the short list of names, so the
+        /// set takes over) is refused exactly when a name repeats, and otherwise holds what
+        /// `serde_json` reads.
+        #[test]
+        fn jwt_11_claims_refused_exactly_when_a_name_repeats(
+            names in proptest::collection::vec("[a-z]{1,2}", 0..40)
+        ) {
+            let members: Vec<String> =
+                names.iter().enumerate().map(|(i, n)| format!("\"{n}\":{i}")).collect();
+            let json = format!("{{{}}}", members.join(","));
+            let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+            match parse_claims(json.as_bytes(), Segment::Payload) {
+                Ok(claims) => {
+                    proptest::prop_assert_eq!(distinct.len(), names.len());
+                    let expected: Map<String, Value> = serde_json::from_str(&json).unwrap();
+                    proptest::prop_assert_eq!(claims.into_map(), expected);
+                }
+                Err(ErrorKind::DuplicateMember { .. }) => {
+                    proptest::prop_assert!(distinct.len() < names.len());
+                }
+                Err(other) => proptest::prop_assert!(false, "{other:?}"),
+            }
         }
     }
 
