@@ -280,10 +280,12 @@ def report(out, quick):
              "backend (AWS-LC `ParsedPublicKey`/`EcdsaKeyPair`, or `p256`/`rsa`), keys parsed once; "
              "ID-JAG verification with a 4-key `KeySet`; access-token minting and validation; "
              "and the non-crypto part of the ID-JAG verification measured directly: the raw verify "
-             "of a token's signature and our verification of the same token, alternately, each "
-             "timed, the difference of the sums reported (flat sampling), so the per-signature "
-             "variance of ECDSA and the machine's drift cancel. That difference includes what the "
-             "two share the caches for, as they would on a server.")
+             "of a token's signature and our verification of the same token, one after the other "
+             "(which of the two goes first alternates, so neither always finds the branch "
+             "predictors trained on the same signature by the other), each timed, the difference "
+             "of the sums reported (flat sampling), so the per-signature variance of ECDSA and the "
+             "machine's drift cancel. That difference includes what the two share the caches for, "
+             "as they would on a server.")
     o.append("- `crates/ema-server/benches/server.rs`: the full ID-JAG validation as the jwt-bearer "
              "grant runs it (decode, issuer and key lookup through `KeySource`, §6 checks, "
              "`MemoryReplayStore` reservation; a freshly minted ID-JAG per iteration, minted outside "
