@@ -14,7 +14,7 @@ macro_rules! known_claim_names {
         const KNOWN: &[&str] = &[$($name),*];
 
         /// The static copy of `name` when it is a known claim name.
-        fn interned(name: &str) -> Option<&'static str> {
+        pub(crate) fn interned(name: &str) -> Option<&'static str> {
             match name {
                 $($name => Some($name),)*
                 _ => None,

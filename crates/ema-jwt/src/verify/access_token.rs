@@ -9,7 +9,7 @@ use crate::compact::{DEFAULT_MAX_TOKEN_BYTES, UnverifiedJws};
 use crate::error::{Error, ErrorKind, TokenKind};
 use crate::{Algorithm, KeySet};
 
-const CLAIMS: &[ClaimRule] = &[
+pub(super) const CLAIMS: &[ClaimRule] = &[
     ("iss", Shape::String, true),
     ("sub", Shape::String, true),
     ("aud", Shape::StringOrStrings, true),

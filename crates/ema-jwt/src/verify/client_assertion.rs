@@ -14,7 +14,7 @@ pub const CLIENT_ASSERTION_MAX_LIFETIME_SECS: u64 = 300;
 /// `typ` of a client assertion under rfc7523bis.
 pub const JOSE_TYPE_CLIENT_AUTHENTICATION: &str = "client-authentication+jwt";
 
-const CLAIMS: &[ClaimRule] = &[
+pub(super) const CLAIMS: &[ClaimRule] = &[
     ("iss", Shape::String, true),
     ("sub", Shape::String, true),
     ("aud", Shape::StringOrStrings, true),

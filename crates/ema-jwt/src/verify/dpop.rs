@@ -56,7 +56,7 @@ pub const DPOP_MAX_JTI_BYTES: usize = 256;
 /// with [`DpopProofVerifier::with_algorithms`].
 pub const DPOP_DEFAULT_ALGORITHMS: [Algorithm; 2] = [Algorithm::ES256, Algorithm::EdDSA];
 
-const CLAIMS: &[ClaimRule] = &[
+pub(super) const CLAIMS: &[ClaimRule] = &[
     ("jti", Shape::String, true),
     ("htm", Shape::String, true),
     ("htu", Shape::String, true),

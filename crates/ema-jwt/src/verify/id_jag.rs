@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, TokenKind};
 /// Hard cap on an ID-JAG's lifetime, `exp` - `iat` (§6 step 14, IDP-16).
 pub const ID_JAG_MAX_LIFETIME_SECS: u64 = 600;
 
-const CLAIMS: &[ClaimRule] = &[
+pub(super) const CLAIMS: &[ClaimRule] = &[
     ("iss", Shape::String, true),
     ("sub", Shape::String, true),
     ("aud", Shape::StringOrStrings, true),

@@ -31,3 +31,25 @@ pub use id_jag::ID_JAG_MAX_LIFETIME_SECS;
 pub use id_jag::IdJagVerifier;
 pub use id_token::IdTokenVerifier;
 pub use rules::{DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every claim a verifier checks is a name decoding keeps without a copy (so a new rule
+    /// cannot quietly bring back an allocation per member).
+    #[test]
+    fn every_checked_claim_name_is_interned() {
+        for rules in [
+            access_token::CLAIMS,
+            client_assertion::CLAIMS,
+            dpop::CLAIMS,
+            id_jag::CLAIMS,
+            id_token::CLAIMS,
+        ] {
+            for (name, ..) in rules {
+                assert_eq!(crate::claims_object::interned(name), Some(*name));
+            }
+        }
+    }
+}
