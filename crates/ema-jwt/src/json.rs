@@ -374,7 +374,10 @@ mod tests {
             );
         }
         let json = format!("{{{}}}", many.join(","));
-        assert_eq!(parse_claims(json.as_bytes(), Segment::Payload).map(|c| c.len()), Ok(40));
+        assert_eq!(
+            parse_claims(json.as_bytes(), Segment::Payload).map(|c| c.len()),
+            Ok(40)
+        );
     }
 
     #[test]
