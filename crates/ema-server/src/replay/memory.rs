@@ -339,23 +339,26 @@ impl Table {
     /// ones shifted within the unswept rest stay for a later sweep.
     fn sweep_range(&mut self, start: usize, n: usize, now: u32) -> u32 {
         let len = self.slots.len();
-        let mut earliest = u32::MAX;
+        // Expiry - 1, wrapping: an empty slot (expiry field 0) reads as `u32::MAX`, above any
+        // time and any stored expiry (below 2²⁴), so one comparison tells an expired entry and
+        // one `min` keeps the earliest, with no branch on emptiness (occupied or not is a coin
+        // toss at load ⅔, which a branch predictor cannot learn).
+        let mut earliest_less_one = u32::MAX;
         let mut i = if start < len { start } else { 0 };
         let mut k = 0;
         while k < n {
-            let slot = self.get(i);
-            if slot != 0 && slot_expiry(slot) <= now {
+            let less_one = slot_expiry(self.get(i)).wrapping_sub(1);
+            if less_one < now {
                 self.remove(i);
                 // The slot now holds whatever shifted back into it: examine it again.
                 continue;
             }
-            if slot != 0 {
-                earliest = earliest.min(slot_expiry(slot));
-            }
+            earliest_less_one = earliest_less_one.min(less_one);
             k += 1;
             i = self.next(i);
         }
-        earliest
+        // `u32::MAX` (nothing kept) stays itself.
+        earliest_less_one.saturating_add(1)
     }
 
     /// Backward-shift deletion: the entries after `hole` that are away from their home move
