@@ -4,10 +4,9 @@
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use siphasher::sip128::{Hasher128, SipHasher13};
 
-use super::{ReplayError, ReplayKey, ReplayStore};
+use super::{ReplayError, ReplayKey, ReplayStore, Reservation};
 
 /// Bits of a slot's relative expiry (bits 23..0).
 const EXPIRY_BITS: u32 = 24;
@@ -525,16 +524,11 @@ impl MemoryReplayStore {
     }
 }
 
-#[async_trait]
+/// The reservation is made when `reserve` is called, and returned ready.
 impl ReplayStore for MemoryReplayStore {
-    async fn reserve(
-        &self,
-        key: ReplayKey<'_>,
-        now: u64,
-        expires_at: u64,
-    ) -> Result<bool, ReplayError> {
+    fn reserve<'a>(&'a self, key: ReplayKey<'a>, now: u64, expires_at: u64) -> Reservation<'a> {
         let fp = self.fingerprint(&key);
-        self.lock().reserve(fp, now, expires_at)
+        Reservation::ready(self.lock().reserve(fp, now, expires_at))
     }
 }
 

@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 mod memory;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 mod redis_store;
+mod reservation;
 
 pub use memory::MemoryReplayStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_store::RedisReplayStore;
+pub use reservation::Reservation;
 
 /// What is being reserved: an identifier `jti` within the namespace of `issuer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,29 +45,21 @@ pub enum ReplayError {
 }
 
 /// Atomically reserves keys until an expiry time.
-#[async_trait]
+///
+/// Object-safe (servers hold an `Arc<dyn ReplayStore>`) without boxing a future per call: a
+/// store that answers at once returns a [ready](Reservation::ready) [`Reservation`], one that
+/// waits on a service a [boxed](Reservation::waiting) one.
 pub trait ReplayStore: Send + Sync {
     /// Reserve `key` until `expires_at` (Unix seconds). `Ok(true)` when the key was free and is
     /// now reserved; `Ok(false)` when it was already reserved (a replay).
     ///
     /// `now` is the caller's time, from the same injected clock its verifiers use, so the
     /// store and the token checks can never disagree about what has expired.
-    async fn reserve(
-        &self,
-        key: ReplayKey<'_>,
-        now: u64,
-        expires_at: u64,
-    ) -> Result<bool, ReplayError>;
+    fn reserve<'a>(&'a self, key: ReplayKey<'a>, now: u64, expires_at: u64) -> Reservation<'a>;
 }
 
-#[async_trait]
 impl<S: ReplayStore + ?Sized> ReplayStore for Arc<S> {
-    async fn reserve(
-        &self,
-        key: ReplayKey<'_>,
-        now: u64,
-        expires_at: u64,
-    ) -> Result<bool, ReplayError> {
-        (**self).reserve(key, now, expires_at).await
+    fn reserve<'a>(&'a self, key: ReplayKey<'a>, now: u64, expires_at: u64) -> Reservation<'a> {
+        (**self).reserve(key, now, expires_at)
     }
 }

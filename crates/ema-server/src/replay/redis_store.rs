@@ -3,9 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use async_trait::async_trait;
-
-use super::{ReplayError, ReplayKey, ReplayStore};
+use super::{ReplayError, ReplayKey, ReplayStore, Reservation};
 use crate::redis_connection::RedisConnection;
 
 /// A [`ReplayStore`] on Redis: `SET <key> 1 NX PX <ms until expiry>`, atomic on the server,
@@ -78,17 +76,14 @@ impl RedisReplayStore {
     }
 }
 
-#[async_trait]
 impl ReplayStore for RedisReplayStore {
-    async fn reserve(
-        &self,
-        key: ReplayKey<'_>,
-        now: u64,
-        expires_at: u64,
-    ) -> Result<bool, ReplayError> {
-        self.redis
-            .set_new_until(self.key(&key), 1, now, expires_at)
-            .await
-            .map_err(ReplayError::Unavailable)
+    fn reserve<'a>(&'a self, key: ReplayKey<'a>, now: u64, expires_at: u64) -> Reservation<'a> {
+        let name = self.key(&key);
+        Reservation::waiting(async move {
+            self.redis
+                .set_new_until(name, 1, now, expires_at)
+                .await
+                .map_err(ReplayError::Unavailable)
+        })
     }
 }
