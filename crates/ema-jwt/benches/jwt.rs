@@ -223,30 +223,22 @@ fn run_difference(
     group.bench_function(function_id, |b| {
         b.iter_custom(|iters| {
             let (mut raw_time, mut our_time) = (Duration::ZERO, Duration::ZERO);
+            let time = |op: &mut dyn FnMut(usize), n: usize| {
+                let started = Instant::now();
+                op(n);
+                started.elapsed()
+            };
             for _ in 0..iters {
                 // The order alternates: the second run of a pair finds the branch predictors
                 // and caches trained on the same input by the first (for ECDSA, the same
                 // scalars), and that advantage must go to each side equally often.
-                let (first, second) = if n % 2 == 0 {
-                    (&mut raw_time, &mut our_time)
-                } else {
-                    (&mut our_time, &mut raw_time)
-                };
-                let started = Instant::now();
                 if n % 2 == 0 {
-                    raw(n)
+                    raw_time += time(&mut raw, n);
+                    our_time += time(&mut ours, n);
                 } else {
-                    ours(n)
+                    our_time += time(&mut ours, n);
+                    raw_time += time(&mut raw, n);
                 }
-                let between = Instant::now();
-                if n % 2 == 0 {
-                    ours(n)
-                } else {
-                    raw(n)
-                }
-                let ended = Instant::now();
-                *first += between - started;
-                *second += ended - between;
                 n += 1;
             }
             // Criterion refuses a zero sample; a sample where ours ran faster is within noise.

@@ -47,8 +47,8 @@ const MAX_CAPACITY: usize = (isize::MAX as usize) / 16;
 ///   next reservation; when the store is full, the reservation sweeps the table from where the
 ///   last sweep stopped, 32 768 slots at a time, until it frees a slot, so reclaiming is spread
 ///   over many reservations rather than one pause (measured at a capacity of 1.25 million at
-///   steady state: the slowest reservation 0.2 to 0.4 ms, against 12 ms for one sweep of the whole
-///   table). A full store whose entries are all live is swept once, and then not again until
+///   steady state: the slowest reservation 0.2 to 0.4 ms, against 12 ms for one sweep of the
+///   whole table). A full store whose entries are all live is swept once, and then not again until
 ///   the earliest surviving expiry has passed. Expiries are stored as 24-bit seconds after a
 ///   base (the first `now` seen); once the caller's time is 2²³ s (about 97 days) past the
 ///   base, one pass over the table drops expired slots and rebases the others to the current
